@@ -1,0 +1,37 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "lvs-node",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "lvs-node", targets: ["lvs-node"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        // libnl-3 / libnl-route-3, seen only by HostAccess.
+        .systemLibrary(
+            name: "CNetlink",
+            pkgConfig: "libnl-route-3.0",
+            providers: [.apt(["libnl-3-dev", "libnl-route-3-dev"])]
+        ),
+        .target(name: "HostAccess", dependencies: ["CNetlink"]),
+        .target(name: "ShippedData", resources: [.embedInCode("roles")]),
+        .target(name: "NodeModel", dependencies: [.product(name: "Yams", package: "Yams"), "ShippedData"]),
+        .target(name: "Engine", dependencies: ["HostAccess"]),
+        .target(name: "Steps", dependencies: ["Engine", "HostAccess", "NodeModel"]),
+        .target(name: "LVSNode", dependencies: ["Engine", "Steps", "NodeModel", "HostAccess"]),
+        .executableTarget(
+            name: "lvs-node",
+            dependencies: ["LVSNode", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .target(name: "TestSupport", dependencies: ["Engine", "HostAccess"], path: "Tests/TestSupport"),
+        .testTarget(name: "NodeModelTests", dependencies: ["NodeModel"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "Steps", "LVSNode", "TestSupport"]),
+        .testTarget(name: "CommandLineTests", dependencies: ["lvs-node", "TestSupport"]),
+        .testTarget(name: "KernelTests", dependencies: ["lvs-node", "TestSupport"]),
+    ]
+)

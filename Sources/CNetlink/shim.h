@@ -1,0 +1,8 @@
+// The parts of libnl-3 / libnl-route-3 lvs-node uses. Only the HostAccess module imports this.
+#include <netlink/netlink.h>
+#include <netlink/errno.h>
+#include <netlink/socket.h>
+#include <netlink/cache.h>
+#include <netlink/addr.h>
+#include <netlink/route/addr.h>
+#include <netlink/route/link.h>

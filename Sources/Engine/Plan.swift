@@ -1,0 +1,75 @@
+/// The changes one run would make, step by step, in order.
+public struct Plan: Sendable {
+    public struct Step: Sendable {
+        public var name: String
+        public var kind: String
+        public var changes: [Change]
+
+        public init(name: String, kind: String, changes: [Change]) {
+            self.name = name
+            self.kind = kind
+            self.changes = changes
+        }
+    }
+
+    public var steps: [Step]
+
+    public init(steps: [Step]) { self.steps = steps }
+
+    public var changes: [Change] { steps.flatMap(\.changes) }
+    public var isEmpty: Bool { steps.allSatisfy { $0.changes.isEmpty } }
+
+    /// One line per change: `+ …`, `- …`, `~ … old → new`.
+    public func lines(_ drivers: Drivers) -> [String] {
+        steps.flatMap { step in step.changes.map { change in Plan.line(change, drivers) } }
+    }
+
+    public static func line(_ change: Change, _ drivers: Drivers) -> String {
+        let text = (try? drivers.driver(for: change.kind).describe(change)) ?? "\(change.kind) \(change.subject)"
+        return "\(change.symbol) \(text)"
+    }
+}
+
+/// Compares desired state with the host: observe → diff, touching nothing.
+public enum Planner {
+    /// The plan that takes the host to `steps`. Subjects the previous generation wanted that the new
+    /// steps no longer mention go back to their `baseline` (their state before lvs-node first changed
+    /// them); a subject with no baseline was already in place before lvs-node and is left alone.
+    public static func plan(_ steps: [DesiredStep], previous: [DesiredStep], baseline: [String: String?],
+                            drivers: Drivers) throws -> Plan {
+        var seen = Set<String>()
+        var resolved = steps
+        for step in steps {
+            for desired in step.desired where !seen.insert(key(step.kind, desired.subject)).inserted {
+                throw EngineError.duplicateSubject(step.kind, desired.subject)
+            }
+        }
+        for old in previous {
+            let released = old.desired.filter { !seen.contains(key(old.kind, $0.subject)) }
+                .compactMap { desired -> Desired? in
+                    guard let prior = baseline[key(old.kind, desired.subject)] else { return nil }
+                    return Desired(subject: desired.subject, state: prior)
+                }
+            guard !released.isEmpty else { continue }
+            if let index = resolved.firstIndex(where: { $0.name == old.name && $0.kind == old.kind }) {
+                resolved[index].desired += released
+            } else {
+                resolved.append(DesiredStep(name: old.name, kind: old.kind, desired: released))
+            }
+        }
+        return Plan(steps: try resolved.map { try diff($0, drivers) })
+    }
+
+    /// The changes that make the host match one step.
+    public static func diff(_ step: DesiredStep, _ drivers: Drivers) throws -> Plan.Step {
+        let driver = try drivers.driver(for: step.kind)
+        let current = try driver.read(step.desired.map(\.subject))
+        var changes: [Change] = []
+        for (desired, now) in zip(step.desired, current) where desired.state != now {
+            changes.append(Change(kind: step.kind, subject: desired.subject, before: now, after: desired.state))
+        }
+        return Plan.Step(name: step.name, kind: step.kind, changes: changes)
+    }
+
+    public static func key(_ kind: String, _ subject: String) -> String { "\(kind) \(subject)" }
+}

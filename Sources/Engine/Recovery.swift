@@ -1,0 +1,40 @@
+/// Finishes what a killed run left: a journal whose outcome was recorded is simply removed; any other
+/// is undone, so the host returns to the state before that run.
+public enum Recovery {
+    public enum Outcome: Equatable {
+        case nothingToDo
+        /// The run had completed; only its journal was left.
+        case completedRun
+        /// The run was undone; the count is the number of steps it had started.
+        case undone(steps: Int)
+    }
+
+    public struct Failed: Error, CustomStringConvertible {
+        public let problems: [String]
+        public var description: String {
+            "an interrupted earlier run could not be undone; the journal is kept. Check these by hand:"
+                + problems.map { "\n  - \($0)" }.joined()
+        }
+    }
+
+    public static func recover(journal: Journal, generations: GenerationStore, drivers: Drivers) throws -> Outcome {
+        guard let contents = try journal.load() else { return .nothingToDo }
+        if let header = contents.header, try isRecorded(header, generations) {
+            try journal.remove()
+            return .completedRun
+        }
+        let problems = Undo.restore(contents.intents, drivers: drivers)
+        guard problems.isEmpty else { throw Failed(problems: problems) }
+        try journal.remove()
+        return .undone(steps: contents.intents.count)
+    }
+
+    /// Whether the run's outcome reached the generation store before it stopped.
+    private static func isRecorded(_ header: Journal.Header, _ generations: GenerationStore) throws -> Bool {
+        guard let generation = try generations.load(header.generation) else { return false }
+        switch header.command {
+        case .setup: return generation.isApplied
+        case .rollback: return !generation.isApplied
+        }
+    }
+}

@@ -1,0 +1,30 @@
+/// One address on one interface, as the kernel holds it.
+public struct InterfaceAddress: Hashable, Sendable {
+    /// Device name, e.g. `lo`.
+    public var interface: String
+    /// Canonical text form (inet_ntop), without prefix.
+    public var address: String
+    public var prefixLength: Int
+    /// IPv4 only: the `ifa_label` (`lo:0`). The kernel gives IPv4 addresses without one the device name.
+    public var label: String?
+
+    public init(interface: String, address: String, prefixLength: Int, label: String? = nil) {
+        self.interface = interface
+        self.address = address
+        self.prefixLength = prefixLength
+        self.label = label
+    }
+
+    public var isIPv6: Bool { address.contains(":") }
+    public var cidr: String { "\(address)/\(prefixLength)" }
+}
+
+/// Live interface addresses. The real one speaks rtnetlink; tests use a stateful fake.
+public protocol AddressControl: AnyObject {
+    /// Names of the interfaces that exist now.
+    func interfaceNames() throws -> Set<String>
+    /// Every address on every interface, in one dump.
+    func addresses() throws -> [InterfaceAddress]
+    func add(_ address: InterfaceAddress) throws
+    func remove(_ address: InterfaceAddress) throws
+}

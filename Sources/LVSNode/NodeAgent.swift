@@ -1,0 +1,123 @@
+import Engine
+import HostAccess
+import NodeModel
+import Steps
+
+/// The operations behind every command (`plan`, `setup`, `status`, `rollback`, `history`), callable by the
+/// command line, a cloud-init hook or a test alike. Prints nothing; returns reports.
+public struct NodeAgent {
+    public let environment: NodeEnvironment
+
+    public init(_ environment: NodeEnvironment) { self.environment = environment }
+
+    private var journal: Journal { Journal(path: "\(environment.stateDirectory)/journal.jsonl") }
+    private var generations: GenerationStore { GenerationStore(directory: "\(environment.stateDirectory)/generations") }
+
+    /// Validates the spec against its role; touches nothing.
+    public func resolve(_ input: SpecInput) throws -> (NodeSpec, Role) {
+        try input.resolve(with: environment.roleCatalog)
+    }
+
+    public func plan(_ input: SpecInput) throws -> PlanReport {
+        let (spec, role) = try resolve(input)
+        let host = try Host(environment)
+        let (plan, _) = try makePlan(spec, role, host)
+        return PlanReport(lines: plan.lines(host.drivers), interruptedRun: journal.exists)
+    }
+
+    public func setup(_ input: SpecInput) throws -> RunReport {
+        let (spec, role) = try resolve(input)
+        let (host, _lock) = try openForChange()
+        _ = _lock
+        let recovery = try Recovery.recover(journal: journal, generations: generations, drivers: host.drivers)
+        let (plan, steps) = try makePlan(spec, role, host)
+        let current = try generations.current()
+        if plan.isEmpty && current?.steps == steps {
+            return RunReport(lines: [], generation: nil, recovery: recovery)
+        }
+        let number = try generations.nextNumber()
+        try Executor(drivers: host.drivers, journal: journal).run(plan, header: .init(command: .setup, generation: number))
+        try generations.save(Generation(number: number, created: Clock.now(), spec: spec.yaml,
+                                        summary: Self.summary(spec), steps: steps, changes: plan.changes))
+        try journal.remove()
+        return RunReport(lines: plan.lines(host.drivers), generation: number, recovery: recovery)
+    }
+
+    /// Undoes the newest generation in force.
+    public func rollback() throws -> RunReport {
+        let (host, _lock) = try openForChange()
+        _ = _lock
+        let recovery = try Recovery.recover(journal: journal, generations: generations, drivers: host.drivers)
+        guard var generation = try generations.current() else {
+            return RunReport(lines: [], generation: nil, recovery: recovery)
+        }
+        let plan = Plan(steps: try Self.undoSteps(generation).map { try Planner.diff($0, host.drivers) })
+        try Executor(drivers: host.drivers, journal: journal).run(plan, header: .init(command: .rollback, generation: generation.number))
+        generation.rolledBack = Clock.now()
+        try generations.save(generation)
+        try journal.remove()
+        return RunReport(lines: plan.lines(host.drivers), generation: generation.number, recovery: recovery)
+    }
+
+    /// Compares the host with the generation in force.
+    public func status() throws -> StatusReport {
+        guard let generation = try generations.current() else {
+            return StatusReport(generation: nil, drift: [], interruptedRun: journal.exists)
+        }
+        let host = try Host(environment)
+        let drift = try generation.steps.flatMap { step in
+            try Planner.diff(step, host.drivers).changes.map { Plan.line($0, host.drivers) }
+        }
+        return StatusReport(generation: generation, drift: drift, interruptedRun: journal.exists)
+    }
+
+    public func history() throws -> [Generation] { try generations.all() }
+
+    // MARK: -
+
+    private func makePlan(_ spec: NodeSpec, _ role: Role, _ host: Host) throws -> (Plan, [DesiredStep]) {
+        let previous = try generations.current()?.steps ?? []
+        let steps = try StepBuilder(spec: spec, previous: previous, addresses: host.addresses).desiredSteps(for: role)
+        let plan = try Planner.plan(steps, previous: previous, baseline: try generations.baseline(), drivers: host.drivers)
+        return (plan, steps)
+    }
+
+    /// Checks the privilege before anything changes, then holds the state directory's lock for the run.
+    private func openForChange() throws -> (Host, FileLock) {
+        guard environment.mayChangeNetwork() else { throw NotPermitted() }
+        try DurableFiles.makeDirectories(environment.stateDirectory, mode: 0o700)
+        let lock = try FileLock("\(environment.stateDirectory)/lock")
+        return (try Host(environment), lock)
+    }
+
+    /// The generation's changes in reverse, each subject back to its prior state, grouped into runs of one kind.
+    static func undoSteps(_ generation: Generation) -> [DesiredStep] {
+        var steps: [DesiredStep] = []
+        for change in generation.changes.reversed() {
+            let desired = Desired(subject: change.subject, state: change.before)
+            if steps.last?.kind == change.kind {
+                steps[steps.count - 1].desired.append(desired)
+            } else {
+                steps.append(DesiredStep(name: "undo generation \(generation.number)", kind: change.kind, desired: [desired]))
+            }
+        }
+        return steps
+    }
+
+    static func summary(_ spec: NodeSpec) -> String {
+        let vips = spec.vips.map(\.description).joined(separator: ", ")
+        return "\(spec.role) (\(spec.mode))" + (vips.isEmpty ? "" : " vips \(vips)")
+    }
+}
+
+/// The live-state controls of one run and the drivers over them.
+private struct Host {
+    let addresses: AddressControl
+    let drivers: Drivers
+
+    init(_ environment: NodeEnvironment) throws {
+        let addresses = try environment.addresses()
+        self.addresses = addresses
+        drivers = Drivers([AddressDriver(addresses), SysctlDriver(try environment.sysctls())])
+    }
+}

@@ -1,0 +1,49 @@
+import HostAccess
+import NodeModel
+
+/// Where a run reads and writes: the root for files, the state directory, and the live-state controls.
+/// The command line builds the real one; tests hand in fakes.
+public struct NodeEnvironment {
+    public let root: HostRoot
+    public let stateDirectory: String
+    public let addresses: () throws -> AddressControl
+    public let sysctls: () throws -> SysctlControl
+    public let mayChangeNetwork: () -> Bool
+
+    public init(root: HostRoot, stateDirectory: String? = nil,
+                addresses: @escaping () throws -> AddressControl,
+                sysctls: @escaping () throws -> SysctlControl,
+                mayChangeNetwork: @escaping () -> Bool) {
+        self.root = root
+        self.stateDirectory = stateDirectory ?? root.path("/var/lib/lvs-node")
+        self.addresses = addresses
+        self.sysctls = sysctls
+        self.mayChangeNetwork = mayChangeNetwork
+    }
+
+    /// The host itself: rtnetlink, /proc/sys, and the process's capabilities.
+    public static func host(root: String, stateDirectory: String?) -> NodeEnvironment {
+        NodeEnvironment(root: HostRoot(root), stateDirectory: stateDirectory,
+                        addresses: { try NetlinkAddresses() },
+                        sysctls: { ProcSys() },
+                        mayChangeNetwork: { Privileges.hasNetAdmin() })
+    }
+
+    public var roleCatalog: RoleCatalog {
+        RoleCatalog(overrideDirectory: root.path("/etc/lvs-node/roles")) { path in
+            try DurableFiles.read(path).map { String(decoding: $0, as: UTF8.self) }
+        }
+    }
+
+    /// Reads the `--config` file (a path on this machine, not under the root).
+    public func readSpecFile(_ path: String) throws -> SpecInput {
+        let bytes: [UInt8]?
+        do {
+            bytes = try DurableFiles.read(path)
+        } catch let error as HostError {
+            throw SpecError(path, "cannot read the spec file: \(error.detail)")
+        }
+        guard let bytes else { throw SpecError(path, "the spec file does not exist") }
+        return try SpecInput.fromYAML(String(decoding: bytes, as: UTF8.self), source: path)
+    }
+}

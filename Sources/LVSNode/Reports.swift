@@ -1,0 +1,32 @@
+import Engine
+
+/// What `plan` found: one line per pending change.
+public struct PlanReport {
+    public var lines: [String]
+    /// Set when an interrupted run's journal is waiting to be undone by the next setup or rollback.
+    public var interruptedRun: Bool
+    public var hasChanges: Bool { !lines.isEmpty }
+}
+
+/// What `setup` or `rollback` did.
+public struct RunReport {
+    public var lines: [String]
+    /// The generation created (setup) or rolled back (rollback); nil when nothing was needed.
+    public var generation: Int?
+    /// What happened to a journal an earlier, killed run left behind.
+    public var recovery: Recovery.Outcome
+}
+
+/// How the host compares with the generation in force.
+public struct StatusReport {
+    public var generation: Generation?
+    public var drift: [String]
+    public var interruptedRun: Bool
+}
+
+/// The host lacks the privilege to change network state.
+public struct NotPermitted: Error, CustomStringConvertible {
+    public var description: String {
+        "changing network state needs CAP_NET_ADMIN; run as root (or `lvs-node plan` to only look)"
+    }
+}

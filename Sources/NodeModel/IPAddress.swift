@@ -1,0 +1,61 @@
+import Glibc
+
+/// An IPv4 or IPv6 address, parsed with inet_pton and printed canonically with inet_ntop,
+/// so `2001:DB8::0:1` and `2001:db8::1` are the same VIP.
+public struct IPAddress: Hashable, Sendable, CustomStringConvertible, Comparable {
+    public enum Family: Sendable { case v4, v6 }
+
+    public let family: Family
+    public let bytes: [UInt8]
+
+    public init?(_ text: String) {
+        var v4 = in_addr()
+        if !text.contains(":"), inet_pton(AF_INET, text, &v4) == 1 {
+            family = .v4
+            bytes = withUnsafeBytes(of: v4) { Array($0) }
+            return
+        }
+        var v6 = in6_addr()
+        if inet_pton(AF_INET6, text, &v6) == 1 {
+            family = .v6
+            bytes = withUnsafeBytes(of: v6) { Array($0) }
+            return
+        }
+        return nil
+    }
+
+    public var description: String {
+        var buffer = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
+        let af = family == .v4 ? AF_INET : AF_INET6
+        bytes.withUnsafeBytes { _ = inet_ntop(af, $0.baseAddress, &buffer, socklen_t(buffer.count)) }
+        return buffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+    }
+
+    /// The host prefix length: 32 or 128.
+    public var hostPrefixLength: Int { family == .v4 ? 32 : 128 }
+
+    public static func < (lhs: IPAddress, rhs: IPAddress) -> Bool {
+        if lhs.family != rhs.family { return lhs.family == .v4 }
+        return lhs.bytes.lexicographicallyPrecedes(rhs.bytes)
+    }
+
+    /// Why this address cannot be a virtual IP clients connect to, or nil when it can.
+    public var reasonNotUnicast: String? {
+        switch family {
+        case .v4:
+            if bytes == [0, 0, 0, 0] { return "it is the unspecified address 0.0.0.0" }
+            if bytes[0] == 0 { return "it is in 0.0.0.0/8, which means \"this network\"" }
+            if bytes[0] == 127 { return "it is a loopback address (127.0.0.0/8)" }
+            if bytes[0] >= 224 && bytes[0] <= 239 { return "it is a multicast address (224.0.0.0/4)" }
+            if bytes == [255, 255, 255, 255] { return "it is the limited broadcast address" }
+            if bytes[0] >= 240 { return "it is in the reserved range 240.0.0.0/4" }
+            return nil
+        case .v6:
+            if bytes.allSatisfy({ $0 == 0 }) { return "it is the unspecified address ::" }
+            if bytes.dropLast().allSatisfy({ $0 == 0 }) && bytes.last == 1 { return "it is the loopback address ::1" }
+            if bytes[0] == 0xff { return "it is a multicast address (ff00::/8)" }
+            if bytes[0] == 0xfe && bytes[1] & 0xc0 == 0x80 { return "it is link-local (fe80::/10), which needs a scope" }
+            return nil
+        }
+    }
+}

@@ -1,0 +1,71 @@
+/// A role as data from `roles/NAME.yaml`: its modes and the ordered steps that make a host take it.
+/// The model does not know step kinds; the step layer reads each step's settings.
+public struct Role: Sendable {
+    public struct Mode: Sendable {
+        public let name: String
+        public let summary: String
+    }
+
+    public struct Step: Sendable {
+        public let name: String
+        public let kind: String
+        /// The modes this step applies to.
+        public let modes: [String]
+        /// Everything else in the step's entry, read by the step kind.
+        public let settings: [(key: String, value: YAMLValue)]
+        public let location: String
+
+        public func setting(_ key: String) -> YAMLValue? { settings.first { $0.key == key }?.value }
+
+        public func requiredSetting(_ key: String) throws -> YAMLValue {
+            guard let value = setting(key) else {
+                throw SpecError(location, "step '\(name)' (kind \(kind)) needs '\(key)'")
+            }
+            return value
+        }
+    }
+
+    public let name: String
+    public let summary: String
+    public let modes: [Mode]
+    public let defaultMode: String
+    public let steps: [Step]
+
+    public func steps(for mode: String) -> [Step] { steps.filter { $0.modes.contains(mode) } }
+
+    public static func parse(_ text: String, source: String) throws -> Role {
+        let document = try YAMLValue.parse(text, source: source)
+        let top = try document.map("a role", allowed: ["name", "summary", "modes", "default-mode", "steps"])
+        func value(_ key: String) throws -> YAMLValue {
+            guard let found = top.first(where: { $0.key == key })?.value else {
+                throw SpecError(document.location, "a role needs '\(key)'")
+            }
+            return found
+        }
+        let name = try value("name").string("name")
+        let summary = try value("summary").string("summary")
+        let modes = try value("modes").anyMap("modes").map { Mode(name: $0.key, summary: try $0.value.string("a mode's summary")) }
+        let defaultMode = try value("default-mode").string("default-mode")
+        guard modes.contains(where: { $0.name == defaultMode }) else {
+            throw SpecError(try value("default-mode").location, "default-mode '\(defaultMode)' is not one of the role's modes")
+        }
+        let steps = try value("steps").list("steps").map { entry -> Step in
+            let pairs = try entry.anyMap("a step")
+            func field(_ key: String) throws -> YAMLValue {
+                guard let found = pairs.first(where: { $0.key == key })?.value else {
+                    throw SpecError(entry.location, "a step needs '\(key)'")
+                }
+                return found
+            }
+            let stepModes = try field("modes").list("modes").map { try $0.string("a mode") }
+            for mode in stepModes where !modes.contains(where: { $0.name == mode }) {
+                throw SpecError(try field("modes").location, "mode '\(mode)' is not declared under the role's modes")
+            }
+            return Step(name: try field("name").string("name"), kind: try field("kind").string("kind"),
+                        modes: stepModes,
+                        settings: pairs.filter { !["name", "kind", "modes", "why"].contains($0.key) },
+                        location: entry.location)
+        }
+        return Role(name: name, summary: summary, modes: modes, defaultMode: defaultMode, steps: steps)
+    }
+}

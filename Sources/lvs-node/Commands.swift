@@ -1,0 +1,134 @@
+import ArgumentParser
+import Engine
+import LVSNode
+
+struct Setup: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Make the host match the spec; undo the whole run if any change fails.",
+        discussion: "Example: lvs-node setup --role realserver --vip 192.0.2.10 --vip 192.0.2.11")
+
+    @OptionGroup var location: LocationOptions
+    @OptionGroup var spec: SpecOptions
+    @Flag(name: .customLong("dry-run"), help: "Print the changes and touch nothing (same as plan).")
+    var dryRun = false
+
+    func run() throws {
+        try ExitStatus.guarding {
+            let agent = NodeAgent(location.environment)
+            if dryRun { return PlanCommand.show(try agent.plan(try spec.input(agent.environment))) }
+            let report = try agent.setup(try spec.input(agent.environment))
+            Output.recovery(report.recovery)
+            report.lines.forEach { print($0) }
+            if let generation = report.generation {
+                print("applied generation \(generation): \(Output.count(report.lines.count, "change"))")
+            } else {
+                print("no changes needed: the host already matches the spec")
+            }
+            return ExitStatus.success
+        }
+    }
+}
+
+struct PlanCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "plan",
+        abstract: "Print the changes setup would make (+ add, - remove, ~ change); touch nothing.",
+        discussion: "Exits 0 when nothing would change and 2 when changes are pending.")
+
+    @OptionGroup var location: LocationOptions
+    @OptionGroup var spec: SpecOptions
+
+    func run() throws {
+        try ExitStatus.guarding {
+            let agent = NodeAgent(location.environment)
+            return Self.show(try agent.plan(try spec.input(agent.environment)))
+        }
+    }
+
+    static func show(_ report: PlanReport) -> Int32 {
+        if report.interruptedRun {
+            print("note: an interrupted run left a journal; setup will undo it first")
+        }
+        report.lines.forEach { print($0) }
+        print(report.hasChanges ? "\(Output.count(report.lines.count, "change")) pending" : "no changes: the host matches the spec")
+        return report.hasChanges ? ExitStatus.pending : ExitStatus.success
+    }
+}
+
+struct Status: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Compare the host with the last applied spec; print each difference.",
+        discussion: "Exits 0 when the host matches and 2 when it drifted; setup repairs drift.")
+
+    @OptionGroup var location: LocationOptions
+
+    func run() throws {
+        try ExitStatus.guarding {
+            let report = try NodeAgent(location.environment).status()
+            if report.interruptedRun {
+                print("warning: an interrupted run left a journal; the next setup or rollback will undo it")
+            }
+            guard let generation = report.generation else {
+                print("nothing applied: lvs-node has no generation in force")
+                return ExitStatus.success
+            }
+            print("generation \(generation.number) (\(generation.created)): \(generation.summary)")
+            if report.drift.isEmpty {
+                print("in place: the host matches")
+                return ExitStatus.success
+            }
+            print("drifted: setup would make these changes")
+            report.drift.forEach { print($0) }
+            return ExitStatus.pending
+        }
+    }
+}
+
+struct Rollback: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Undo the newest applied generation; repeat to walk back to the host before lvs-node.")
+
+    @OptionGroup var location: LocationOptions
+
+    func run() throws {
+        try ExitStatus.guarding {
+            let report = try NodeAgent(location.environment).rollback()
+            Output.recovery(report.recovery)
+            guard let generation = report.generation else {
+                print("nothing to roll back: no generation is in force")
+                return ExitStatus.success
+            }
+            report.lines.forEach { print($0) }
+            print("rolled back generation \(generation): \(Output.count(report.lines.count, "change"))")
+            return ExitStatus.success
+        }
+    }
+}
+
+struct History: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List the generations, newest last.")
+
+    @OptionGroup var location: LocationOptions
+
+    func run() throws {
+        try ExitStatus.guarding {
+            let generations = try NodeAgent(location.environment).history()
+            if generations.isEmpty { print("no generations") }
+            for generation in generations {
+                let state = generation.rolledBack.map { "rolled back \($0)" } ?? "applied"
+                print("\(generation.number)  \(generation.created)  \(state)  \(Output.count(generation.changes.count, "change"))  \(generation.summary)")
+            }
+            return ExitStatus.success
+        }
+    }
+}
+
+enum Output {
+    static func count(_ number: Int, _ noun: String) -> String { "\(number) \(noun)\(number == 1 ? "" : "s")" }
+
+    static func recovery(_ outcome: Recovery.Outcome) {
+        if case .undone(let steps) = outcome {
+            print("recovered: undid \(count(steps, "step")) of an interrupted earlier run")
+        }
+    }
+}

@@ -1,0 +1,64 @@
+import ArgumentParser
+import Engine
+import Glibc
+import HostAccess
+import LVSNode
+import NodeModel
+
+/// The exit statuses, one place: the help text and README list the same.
+enum ExitStatus {
+    static let success: Int32 = 0
+    static let failedAndRestored: Int32 = 1
+    static let pending: Int32 = 2
+    static let restoreFailed: Int32 = 3
+    static let usage: Int32 = 64
+    static let dataError: Int32 = 65
+    static let missingFeature: Int32 = 69
+    static let notPermitted: Int32 = 77
+
+    static let help = """
+        Exit statuses:
+          0   success; for plan: nothing would change; for status: the host matches
+          1   a change failed and every change of that run was undone
+          2   plan: changes are pending; status: the host drifted from the last applied spec
+          3   undoing a failed change failed too: check the listed items by hand
+          64  usage error (unknown flag, missing or conflicting options)
+          65  bad data (an address, role, mode or spec file); nothing was changed
+          69  the kernel lacks a needed feature; nothing was changed
+          77  not permitted (needs root / CAP_NET_ADMIN); nothing was changed
+        """
+
+    /// Runs a command body, printing any error as a sentence on stderr and exiting with its status.
+    static func guarding(_ body: () throws -> Int32) throws {
+        let status: Int32
+        do {
+            status = try body()
+        } catch let error as ExitCode {
+            throw error
+        } catch let error as ValidationError {
+            throw error
+        } catch {
+            let (code, text) = classify(error)
+            printError(text)
+            throw ExitCode(code)
+        }
+        if status != success { throw ExitCode(status) }
+    }
+
+    static func classify(_ error: Error) -> (Int32, String) {
+        switch error {
+        case let error as SpecError: return (dataError, "error: \(error)")
+        case let error as SpecErrors: return (dataError, error.errors.map { "error: \($0)" }.joined(separator: "\n"))
+        case let error as NotPermitted: return (notPermitted, "error: \(error)")
+        case let error as RunFailure: return (error.restored ? failedAndRestored : restoreFailed, "error: \(error)")
+        case let error as Recovery.Failed: return (restoreFailed, "error: \(error)")
+        case let error as HostError where error.isMissing: return (missingFeature, "error: \(error)")
+        default: return (failedAndRestored, "error: \(error)")
+        }
+    }
+
+    static func printError(_ text: String) {
+        let bytes = Array((text + "\n").utf8)
+        _ = write(2, bytes, bytes.count)
+    }
+}

@@ -1,0 +1,44 @@
+import ArgumentParser
+import LVSNode
+import NodeModel
+
+/// Where files and state live; every command takes these.
+struct LocationOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Take every file path relative to this directory.", valueName: "dir"))
+    var root: String = "/"
+
+    @Option(name: .customLong("state-dir"),
+            help: ArgumentHelp("Journal and generations (default: /var/lib/lvs-node under --root).", valueName: "dir"))
+    var stateDirectory: String?
+
+    var environment: NodeEnvironment { .host(root: root, stateDirectory: stateDirectory) }
+}
+
+/// The node spec, as flags or as a YAML file.
+struct SpecOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("The role this host takes: \(RoleCatalog.shippedNames.joined(separator: ", ")).", valueName: "role"))
+    var role: String?
+
+    @Option(help: ArgumentHelp("The role's mode (realserver: dr, the default).", valueName: "mode"))
+    var mode: String?
+
+    @Option(name: .customLong("vip"), help: ArgumentHelp("A virtual IP; repeat for several.", valueName: "address"))
+    var vips: [String] = []
+
+    @Option(help: ArgumentHelp("Read the node spec from this YAML file instead of the flags above.", valueName: "file"))
+    var config: String?
+
+    func validate() throws {
+        if config != nil && (role != nil || mode != nil || !vips.isEmpty) {
+            throw ValidationError("give the spec either as --config FILE or as --role/--mode/--vip flags, not both")
+        }
+        if config == nil && role == nil {
+            throw ValidationError("say which role this host takes with --role (\(RoleCatalog.shippedNames.joined(separator: ", "))) or give --config FILE")
+        }
+    }
+
+    func input(_ environment: NodeEnvironment) throws -> SpecInput {
+        if let config { return try environment.readSpecFile(config) }
+        return SpecInput.fromFlags(role: role, mode: mode, vips: vips)
+    }
+}
