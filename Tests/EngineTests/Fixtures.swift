@@ -1,0 +1,27 @@
+import Engine
+import HostAccess
+import LVSNode
+import NodeModel
+import TestSupport
+
+/// A node agent over a fake kernel, with its root and state directory in a temporary folder.
+final class FakeNode {
+    let kernel = FakeKernel()
+    let directory = TemporaryDirectory()
+    var mayChangeNetwork = true
+
+    var environment: NodeEnvironment {
+        NodeEnvironment(root: HostRoot(directory.path), stateDirectory: nil,
+                        addresses: { [kernel] in kernel }, sysctls: { [kernel] in kernel },
+                        mayChangeNetwork: { [unowned self] in self.mayChangeNetwork })
+    }
+
+    var agent: NodeAgent { NodeAgent(environment) }
+    var stateDirectory: String { environment.stateDirectory }
+
+    deinit { directory.remove() }
+
+    static func realserver(_ vips: String...) -> SpecInput {
+        SpecInput.fromFlags(role: "realserver", mode: nil, vips: vips)
+    }
+}

@@ -1,0 +1,111 @@
+import Glibc
+import HostAccess
+
+/// Address and sysctl state that behaves like the kernel's: it rejects what the kernel rejects
+/// (unknown device, duplicate address, missing address, IPv6 on a device with IPv6 disabled, an
+/// unknown sysctl, a non-number for a numeric sysctl), and can be told to fail a given operation.
+public final class FakeKernel: AddressControl, SysctlControl {
+    public var interfaces: Set<String>
+    public var addressList: [InterfaceAddress] = []
+    public var sysctlValues: [SysctlKey: String]
+    /// cidr → errno returned when adding it.
+    public var failAdding: [String: Int32] = [:]
+    /// cidr → errno returned when removing it.
+    public var failRemoving: [String: Int32] = [:]
+    /// sysctl → errno returned when writing it.
+    public var failWriting: [SysctlKey: Int32] = [:]
+    /// Called before every mutation, with the mutation's description.
+    public var beforeMutation: ((String) -> Void)?
+    public private(set) var mutations = 0
+
+    public init(interfaces: Set<String> = ["lo", "eth0"]) {
+        self.interfaces = interfaces
+        sysctlValues = [:]
+        for device in ["all", "default"] + interfaces.sorted() {
+            for name in ["arp_ignore", "arp_announce", "rp_filter", "send_redirects"] {
+                sysctlValues[SysctlKey(["net", "ipv4", "conf", device, name])] = "0"
+            }
+            sysctlValues[SysctlKey(["net", "ipv6", "conf", device, "disable_ipv6"])] = "0"
+        }
+        sysctlValues[SysctlKey(["net", "ipv4", "ip_forward"])] = "0"
+        addressList = [InterfaceAddress(interface: "lo", address: "127.0.0.1", prefixLength: 8, label: "lo")]
+    }
+
+    /// Everything observable, for comparing before and after.
+    public struct Snapshot: Equatable {
+        public let addresses: Set<InterfaceAddress>
+        public let sysctls: [SysctlKey: String]
+    }
+
+    public var snapshot: Snapshot { Snapshot(addresses: Set(addressList), sysctls: sysctlValues) }
+
+    public func restore(_ snapshot: Snapshot) {
+        addressList = Array(snapshot.addresses)
+        sysctlValues = snapshot.sysctls
+    }
+
+    // MARK: AddressControl
+
+    public func interfaceNames() throws -> Set<String> { interfaces }
+
+    public func addresses() throws -> [InterfaceAddress] { addressList }
+
+    public func add(_ address: InterfaceAddress) throws {
+        beforeMutation?("add \(address.cidr)")
+        guard interfaces.contains(address.interface) else { throw error("adding", address, ENODEV) }
+        if let code = failAdding[address.cidr] { throw error("adding", address, code) }
+        if address.isIPv6 && sysctlValues[SysctlKey(["net", "ipv6", "conf", address.interface, "disable_ipv6"])] == "1" {
+            throw error("adding", address, EACCES)
+        }
+        if addressList.contains(where: { $0.interface == address.interface && $0.cidr == address.cidr }) {
+            throw error("adding", address, EEXIST)
+        }
+        var stored = address
+        if !address.isIPv6 && stored.label == nil { stored.label = address.interface }
+        if address.isIPv6 { stored.label = nil }
+        addressList.append(stored)
+        mutations += 1
+    }
+
+    public func remove(_ address: InterfaceAddress) throws {
+        beforeMutation?("remove \(address.cidr)")
+        if let code = failRemoving[address.cidr] { throw error("removing", address, code) }
+        guard let index = addressList.firstIndex(where: { $0.interface == address.interface && $0.cidr == address.cidr }) else {
+            throw error("removing", address, EADDRNOTAVAIL)
+        }
+        addressList.remove(at: index)
+        mutations += 1
+    }
+
+    // MARK: SysctlControl
+
+    public func read(_ key: SysctlKey) throws -> String {
+        guard let value = sysctlValues[key] else {
+            throw HostError(operation: "reading", subject: "sysctl \(key)", errno: ENOENT)
+        }
+        return value
+    }
+
+    public func write(_ key: SysctlKey, _ value: String) throws {
+        beforeMutation?("write \(key)=\(value)")
+        guard sysctlValues[key] != nil else { throw HostError(operation: "writing", subject: "sysctl \(key)", errno: ENOENT) }
+        if let code = failWriting[key] { throw HostError(operation: "writing", subject: "sysctl \(key)", errno: code) }
+        guard Int(value) != nil else { throw HostError(operation: "writing", subject: "sysctl \(key)", errno: EINVAL) }
+        sysctlValues[key] = value
+        mutations += 1
+    }
+
+    private func error(_ operation: String, _ address: InterfaceAddress, _ code: Int32) -> HostError {
+        HostError(operation: operation, subject: "\(address.cidr) on \(address.interface)", errno: code)
+    }
+
+    // MARK: conveniences for assertions
+
+    public func labels(on device: String) -> [String: String] {
+        var result: [String: String] = [:]
+        for address in addressList where address.interface == device { result[address.cidr] = address.label ?? "" }
+        return result
+    }
+
+    public func sysctl(_ dotted: String) -> String? { sysctlValues[SysctlKey(dotted: dotted)] }
+}
