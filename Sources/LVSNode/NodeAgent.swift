@@ -27,10 +27,12 @@ public struct NodeAgent {
 
     public func setup(_ input: SpecInput) throws -> RunReport {
         let (spec, role) = try resolve(input)
+        // Plan (and so validate against the host) before anything is written, even the state directory.
+        var (plan, steps) = try makePlan(spec, role, try Host(environment))
         let (host, _lock) = try openForChange()
         _ = _lock
         let recovery = try Recovery.recover(journal: journal, generations: generations, drivers: host.drivers)
-        let (plan, steps) = try makePlan(spec, role, host)
+        if recovery != .nothingToDo { (plan, steps) = try makePlan(spec, role, host) }
         let current = try generations.current()
         if plan.isEmpty && current?.steps == steps {
             return RunReport(lines: [], generation: nil, recovery: recovery)

@@ -45,9 +45,6 @@ public struct YAMLValue: Sendable {
                 guard let name = key.scalar?.string else {
                     throw SpecError(location, "a key must be plain text")
                 }
-                if pairs.contains(where: { $0.key == name }) {
-                    throw SpecError(key.mark.map { "\(source) line \($0.line)" } ?? location, "the key '\(name)' appears twice")
-                }
                 pairs.append((name, try YAMLValue(value, source: source)))
             }
             content = .map(pairs)

@@ -1,0 +1,92 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// The built binary with --root in a temporary folder: help, exit statuses, refusals. Every refusal
+/// must come before the first change, and the tests check that nothing was even written under the
+/// root. As root they still run in a fresh network namespace, so a broken check cannot reach the host.
+@Suite final class CommandLineTests {
+    let directory = TemporaryDirectory()
+    let namespace = NetworkNamespace.unavailableReason == nil ? try? NetworkNamespace() : nil
+
+    deinit {
+        namespace?.remove()
+        directory.remove()
+    }
+
+    func lvsNode(_ arguments: [String]) throws -> ProcessResult {
+        let all = arguments + ["--root", directory.file("root"), "--state-dir", directory.file("state")]
+        if let namespace { return try namespace.run(lvsNodeBinary, all) }
+        return try runProcess(lvsNodeBinary, all)
+    }
+
+    var nothingWritten: Bool { directory.tree().isEmpty }
+
+    @Test func helpDocumentsTheCommandsAndExitStatuses() throws {
+        let help = try runProcess(lvsNodeBinary, ["--help"])
+        #expect(help.status == 0)
+        for word in ["setup", "plan", "status", "rollback", "history", "64", "65", "77"] {
+            #expect(help.stdout.contains(word), "\(word) missing from --help")
+        }
+        let setup = try runProcess(lvsNodeBinary, ["setup", "--help"])
+        for option in ["--root", "--state-dir", "--role", "--mode", "--vip", "--config", "--dry-run"] {
+            #expect(setup.stdout.contains(option), "\(option) missing from setup --help")
+        }
+    }
+
+    @Test(arguments: [
+        ["setup", "--role", "realserver", "--vip", "192.0.2.10", "--bogus"],
+        ["setup", "--vip", "192.0.2.10"],
+        ["setup", "--config", "/x.yaml", "--vip", "192.0.2.10"],
+        ["launch"],
+    ])
+    func usageErrorsExit64(arguments: [String]) throws {
+        let result = try lvsNode(arguments)
+        #expect(result.status == 64, "\(result)")
+        #expect(!result.stderr.isEmpty)
+        #expect(nothingWritten)
+    }
+
+    @Test(arguments: [
+        (["--vip", "192.0.2.256"], "'192.0.2.256' is not an IP address"),
+        (["--vip", "127.0.0.2"], "loopback"),
+        (["--vip", "192.0.2.10", "--vip", "192.0.2.10"], "listed twice"),
+        (["--mode", "tun", "--vip", "192.0.2.10"], "has no mode 'tun'"),
+        ([String](), "needs at least one VIP"),
+    ])
+    func badDataExits65AndChangesNothing(extra: [String], message: String) throws {
+        for command in ["setup", "plan"] {
+            let result = try lvsNode([command, "--role", "realserver"] + extra)
+            #expect(result.status == 65, "\(result)")
+            #expect(result.stderr.contains(message), "\(result)")
+        }
+        #expect(nothingWritten)
+    }
+
+    @Test func anUnknownRoleExits65() throws {
+        let result = try lvsNode(["setup", "--role", "loadbalancer", "--vip", "192.0.2.10"])
+        #expect(result.status == 65)
+        #expect(result.stderr.contains("unknown role 'loadbalancer'; the roles are: realserver"))
+    }
+
+    @Test func aBadSpecFileExits65NamingTheLine() throws {
+        let file = directory.file("node.yaml")
+        try "role: realserver\nvips:\n  - 192.0.2.10\ngateway: 192.0.2.1\n".write(toFile: file, atomically: true, encoding: .utf8)
+        let result = try lvsNode(["setup", "--config", file])
+        #expect(result.status == 65)
+        #expect(result.stderr.contains("\(file) line 4: unknown key 'gateway'"))
+        let missing = try lvsNode(["setup", "--config", directory.file("absent.yaml")])
+        #expect(missing.status == 65)
+        #expect(missing.stderr.contains("does not exist"))
+    }
+
+    @Test func readOnlyCommandsOnAFreshRootSayThereIsNothing() throws {
+        let status = try lvsNode(["status"])
+        #expect(status.status == 0)
+        #expect(status.stdout.contains("nothing applied"))
+        let history = try lvsNode(["history"])
+        #expect(history.status == 0)
+        #expect(history.stdout.contains("no generations"))
+        #expect(nothingWritten)
+    }
+}

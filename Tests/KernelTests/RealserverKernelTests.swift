@@ -1,0 +1,142 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// The built binary run in a fresh network namespace against the real kernel, with --root and
+/// --state-dir in a temporary folder; every outcome read back with `ip -j` and /proc/sys.
+@Suite(.enabled(if: NetworkNamespace.unavailableReason == nil,
+                Comment(rawValue: NetworkNamespace.unavailableReason ?? "")))
+final class RealserverKernelTests {
+    let namespace: NetworkNamespace
+    let directory = TemporaryDirectory()
+    static let arpSysctls = ["net.ipv4.conf.all.arp_ignore", "net.ipv4.conf.all.arp_announce",
+                             "net.ipv4.conf.lo.arp_ignore", "net.ipv4.conf.lo.arp_announce"]
+
+    init() throws { namespace = try NetworkNamespace() }
+
+    deinit {
+        namespace.remove()
+        directory.remove()
+    }
+
+    @discardableResult
+    func lvsNode(_ arguments: String...) throws -> ProcessResult {
+        try namespace.run(lvsNodeBinary, arguments + ["--root", directory.file("root"), "--state-dir", directory.file("state")])
+    }
+
+    func loAddresses() throws -> [String: String] {
+        var result: [String: String] = [:]
+        for address in try namespace.addresses(device: "lo") { result["\(address.local)/\(address.prefixLength)"] = address.label ?? "" }
+        return result
+    }
+
+    func snapshot() throws -> NetworkNamespace.Snapshot { try namespace.snapshot(sysctls: Self.arpSysctls) }
+
+    @Test func setupBindsEachVIPAsALabelledHostAddressAndSuppressesARP() throws {
+        let result = try lvsNode("setup", "--role", "realserver", "--vip", "192.0.2.10", "--vip", "192.0.2.11")
+        #expect(result.status == 0, "\(result)")
+        let addresses = try loAddresses()
+        #expect(addresses["192.0.2.10/32"] == "lo:0")
+        #expect(addresses["192.0.2.11/32"] == "lo:1")
+        #expect(try namespace.sysctl("net.ipv4.conf.all.arp_ignore") == "1")
+        #expect(try namespace.sysctl("net.ipv4.conf.all.arp_announce") == "2")
+        #expect(try namespace.sysctl("net.ipv4.conf.lo.arp_ignore") == "1")
+        #expect(try namespace.sysctl("net.ipv4.conf.lo.arp_announce") == "2")
+        #expect(result.stdout.contains("applied generation 1: 6 changes"))
+    }
+
+    @Test func aSecondIdenticalSetupChangesNothingAndSaysSo() throws {
+        try lvsNode("setup", "--role", "realserver", "--vip", "192.0.2.10")
+        let before = try snapshot()
+        let again = try lvsNode("setup", "--role", "realserver", "--vip", "192.0.2.10")
+        #expect(again.status == 0)
+        #expect(again.stdout.contains("no changes needed"))
+        #expect(try snapshot() == before)
+    }
+
+    @Test func planPrintsTheChangesAndTouchesNothing() throws {
+        let before = try snapshot()
+        let plan = try lvsNode("plan", "--role", "realserver", "--vip", "192.0.2.10")
+        #expect(plan.status == 2, "\(plan)")
+        #expect(plan.stdout.contains("+ address 192.0.2.10/32 on lo (label lo:0)"))
+        #expect(plan.stdout.contains("~ sysctl net.ipv4.conf.all.arp_ignore 0 → 1"))
+        #expect(try snapshot() == before)
+        try lvsNode("setup", "--role", "realserver", "--vip", "192.0.2.10")
+        #expect(try lvsNode("plan", "--role", "realserver", "--vip", "192.0.2.10").status == 0)
+    }
+
+    @Test func statusSeesDriftAndSetupRepairsIt() throws {
+        try lvsNode("setup", "--role", "realserver", "--vip", "192.0.2.10", "--vip", "192.0.2.11")
+        #expect(try lvsNode("status").status == 0)
+        try namespace.ip(["addr", "del", "192.0.2.11/32", "dev", "lo"])
+        try namespace.setSysctl("net.ipv4.conf.all.arp_ignore", "0")
+        let status = try lvsNode("status")
+        #expect(status.status == 2, "\(status)")
+        #expect(status.stdout.contains("+ address 192.0.2.11/32 on lo (label lo:1)"))
+        #expect(status.stdout.contains("~ sysctl net.ipv4.conf.all.arp_ignore 0 → 1"))
+        #expect(try lvsNode("setup", "--role", "realserver", "--vip", "192.0.2.10", "--vip", "192.0.2.11").status == 0)
+        #expect(try loAddresses()["192.0.2.11/32"] == "lo:1")
+        #expect(try namespace.sysctl("net.ipv4.conf.all.arp_ignore") == "1")
+        #expect(try lvsNode("status").status == 0)
+    }
+
+    @Test func rollbacksRestoreExactlyTheAddressesAndSysctlsThatWereThere() throws {
+        try namespace.setSysctl("net.ipv4.conf.all.arp_announce", "1")
+        try namespace.ip(["addr", "add", "198.51.100.7/32", "dev", "lo", "label", "lo:5"])
+        let original = try snapshot()
+        try lvsNode("setup", "--role", "realserver", "--vip", "192.0.2.10", "--vip", "198.51.100.7")
+        let first = try snapshot()
+        try lvsNode("setup", "--role", "realserver", "--vip", "192.0.2.11", "--vip", "192.0.2.12")
+        #expect(try loAddresses()["192.0.2.10/32"] == nil)
+        #expect(try loAddresses()["198.51.100.7/32"] == "lo:5", "an address lvs-node found in place stays")
+        let back = try lvsNode("rollback")
+        #expect(back.status == 0, "\(back)")
+        #expect(try snapshot() == first)
+        #expect(try lvsNode("rollback").status == 0)
+        #expect(try snapshot() == original)
+        let nothing = try lvsNode("rollback")
+        #expect(nothing.stdout.contains("nothing to roll back"))
+        #expect(try snapshot() == original)
+    }
+
+    @Test func aKernelFailureMidRunLeavesTheNamespaceExactlyAsBefore() throws {
+        // The kernel refuses IPv6 addresses on a device with IPv6 disabled: a real failure after the
+        // sysctls and the first VIP were already applied.
+        try namespace.setSysctl("net.ipv6.conf.lo.disable_ipv6", "1")
+        let before = try snapshot()
+        let result = try lvsNode("setup", "--role", "realserver", "--vip", "192.0.2.10", "--vip", "2001:db8::10", "--vip", "192.0.2.11")
+        #expect(result.status == 1, "\(result)")
+        #expect(result.stderr.contains("adding 2001:db8::10/128 to lo"))
+        #expect(result.stderr.contains("the host is as it was before the run"))
+        #expect(try snapshot() == before)
+        #expect(try lvsNode("history").stdout.contains("no generations"))
+        #expect(!FileManager.default.fileExists(atPath: directory.file("state/journal.jsonl")))
+    }
+
+    @Test func anIPv6VIPIsAHost128WithoutALabel() throws {
+        #expect(try lvsNode("setup", "--role", "realserver", "--vip", "2001:db8::10").status == 0)
+        let v6 = try namespace.addresses(device: "lo").first { $0.local == "2001:db8::10" }
+        #expect(v6?.prefixLength == 128)
+        #expect(try lvsNode("rollback").status == 0)
+        #expect(try namespace.addresses(device: "lo").first { $0.local == "2001:db8::10" } == nil)
+    }
+
+    @Test func withoutCapNetAdminNothingChanges() throws {
+        let setpriv = try #require(which("setpriv"), "util-linux setpriv drops the capability")
+        let before = try snapshot()
+        let result = try namespace.run(setpriv, ["--inh-caps=-all", "--bounding-set=-net_admin", lvsNodeBinary, "setup",
+                                                 "--role", "realserver", "--vip", "192.0.2.10",
+                                                 "--root", directory.file("root"), "--state-dir", directory.file("state")])
+        #expect(result.status == 77, "\(result)")
+        #expect(result.stderr.contains("CAP_NET_ADMIN"))
+        #expect(try snapshot() == before)
+    }
+
+    @Test func aSpecFileWorksLikeTheFlags() throws {
+        let spec = directory.file("node.yaml")
+        try "role: realserver\nvips:\n  - 192.0.2.10\n".write(toFile: spec, atomically: true, encoding: .utf8)
+        #expect(try lvsNode("setup", "--config", spec).status == 0)
+        #expect(try loAddresses()["192.0.2.10/32"] == "lo:0")
+        #expect(try lvsNode("setup", "--role", "realserver", "--vip", "192.0.2.10").stdout.contains("no changes needed"))
+    }
+}

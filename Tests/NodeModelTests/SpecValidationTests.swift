@@ -1,0 +1,129 @@
+import NodeModel
+import Testing
+
+@Suite struct SpecValidationTests {
+    let catalog = RoleCatalog(overrideDirectory: "/nonexistent") { _ in nil }
+
+    func errors(_ input: SpecInput) -> [SpecError] {
+        do {
+            _ = try input.resolve(with: catalog)
+            return []
+        } catch let error as SpecErrors {
+            return error.errors
+        } catch let error as SpecError {
+            return [error]
+        } catch {
+            Issue.record("unexpected \(error)")
+            return []
+        }
+    }
+
+    @Test func aGoodSpecResolvesWithTheDefaultMode() throws {
+        let (spec, role) = try SpecInput.fromFlags(role: "realserver", mode: nil, vips: ["192.0.2.10", "2001:DB8::0:10"])
+            .resolve(with: catalog)
+        #expect(spec.mode == "dr")
+        #expect(spec.vips.map(\.description) == ["192.0.2.10", "2001:db8::10"])
+        #expect(role.steps(for: "dr").map(\.name) == ["arp-suppression", "vips"])
+    }
+
+    @Test(arguments: [
+        ("192.0.2.300", "not an IP address"),
+        ("192.0.2.10/32", "without a prefix"),
+        ("127.0.0.5", "loopback"),
+        ("224.0.0.18", "multicast"),
+        ("0.0.0.0", "unspecified"),
+        ("255.255.255.255", "broadcast"),
+        ("::1", "loopback"),
+        ("ff02::1", "multicast"),
+        ("fe80::1", "link-local"),
+        ("", "not an IP address"),
+    ])
+    func aBadVIPIsRefusedWithTheReason(vip: String, reason: String) {
+        let found = errors(.fromFlags(role: "realserver", mode: nil, vips: [vip]))
+        #expect(found.count == 1)
+        #expect(found.first?.location == "--vip")
+        #expect(found.first?.message.contains(reason) == true, "\(found)")
+    }
+
+    @Test func duplicatesAreRefusedEvenWhenSpelledDifferently() {
+        let found = errors(.fromFlags(role: "realserver", mode: nil, vips: ["2001:db8::10", "2001:DB8:0::10"]))
+        #expect(found.map(\.message) == ["VIP 2001:db8::10 is listed twice (first at --vip); list each VIP once"])
+    }
+
+    @Test func everyProblemIsReportedAtOnce() {
+        let found = errors(.fromFlags(role: "realserver", mode: "fullnat", vips: ["127.0.0.1", "x"]))
+        #expect(found.count == 3)
+        #expect(found[0].message.contains("has no mode 'fullnat'; its modes are: dr"))
+    }
+
+    @Test func anUnknownRoleNamesTheKnownOnes() {
+        let found = errors(.fromFlags(role: "balancer", mode: nil, vips: []))
+        #expect(found.first?.message == "unknown role 'balancer'; the roles are: realserver")
+    }
+
+    @Test func anOperatorRoleOverridesTheShippedOne() throws {
+        let text = """
+            name: realserver
+            summary: site variant
+            modes: {dr: direct routing}
+            default-mode: dr
+            steps:
+              - {name: only-vips, kind: vip-addresses, modes: [dr], device: lo, label: "lo:{n}"}
+            """
+        let overriding = RoleCatalog(overrideDirectory: "/etc/lvs-node/roles") { path in
+            path == "/etc/lvs-node/roles/realserver.yaml" ? text : nil
+        }
+        let (_, role) = try SpecInput.fromFlags(role: "realserver", mode: nil, vips: ["192.0.2.10"]).resolve(with: overriding)
+        #expect(role.summary == "site variant")
+        #expect(role.steps.map(\.name) == ["only-vips"])
+    }
+}
+
+@Suite struct SpecFileTests {
+    let catalog = RoleCatalog(overrideDirectory: "/nonexistent") { _ in nil }
+
+    @Test func theYAMLSpecReadsLikeTheFlags() throws {
+        let input = try SpecInput.fromYAML("role: realserver\nmode: dr\nvips:\n  - 192.0.2.10\n  - 192.0.2.11\n", source: "node.yaml")
+        let (spec, _) = try input.resolve(with: catalog)
+        #expect(spec.vips.map(\.description) == ["192.0.2.10", "192.0.2.11"])
+        // The stored form reads back to the same spec.
+        let (again, _) = try SpecInput.fromYAML(spec.yaml, source: "stored").resolve(with: catalog)
+        #expect(again == spec)
+    }
+
+    @Test func anUnknownKeyIsNamedWithItsLine() {
+        #expect {
+            try SpecInput.fromYAML("role: realserver\nvip: 192.0.2.10\n", source: "node.yaml")
+        } throws: { error in
+            let text = "\(error)"
+            return text.contains("node.yaml line 2") && text.contains("unknown key 'vip'") && text.contains("role, mode, vips")
+        }
+    }
+
+    @Test func aWrongTypeSaysWhatWasExpected() {
+        #expect {
+            try SpecInput.fromYAML("role: realserver\nvips: 192.0.2.10\n", source: "node.yaml")
+        } throws: { error in
+            "\(error)" == "node.yaml line 2: vips must be a list, but this is a single value"
+        }
+        #expect {
+            try SpecInput.fromYAML("role: [realserver]\n", source: "node.yaml")
+        } throws: { error in "\(error)".contains("role must be a single value, but this is a list") }
+    }
+
+    @Test func aBadVIPInTheFileNamesTheLineAndIndex() {
+        #expect {
+            try SpecInput.fromYAML("role: realserver\nvips:\n  - 192.0.2.10\n  - 127.0.0.1\n", source: "node.yaml").resolve(with: catalog)
+        } throws: { error in
+            "\(error)".hasPrefix("node.yaml line 4 (vips[1]): 127.0.0.1 cannot be a VIP because it is a loopback address")
+        }
+    }
+
+    @Test func brokenYAMLAndDuplicateKeysAreRefused() {
+        #expect(throws: SpecError.self) { try SpecInput.fromYAML("role: [realserver\n", source: "node.yaml") }
+        #expect {
+            try SpecInput.fromYAML("role: realserver\nrole: director\n", source: "node.yaml")
+        } throws: { error in "\(error)".contains("duplicated key(s): 'role'") }
+        #expect(throws: SpecError.self) { try SpecInput.fromYAML("- role\n", source: "node.yaml") }
+    }
+}
