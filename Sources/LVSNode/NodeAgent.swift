@@ -21,26 +21,29 @@ public struct NodeAgent {
     public func plan(_ input: SpecInput) throws -> PlanReport {
         let (spec, role) = try resolve(input)
         let host = try Host(environment)
-        let (plan, _) = try makePlan(spec, role, host)
+        let (plan, _) = try makePlan(spec, role, host, try generations.current())
         return PlanReport(lines: plan.lines(host.drivers), interruptedRun: journal.exists)
     }
 
     public func setup(_ input: SpecInput) throws -> RunReport {
         let (spec, role) = try resolve(input)
         // Plan (and so validate against the host) before anything is written, even the state directory.
-        var (plan, steps) = try makePlan(spec, role, try Host(environment))
+        var current = try generations.current()
+        var (plan, steps) = try makePlan(spec, role, try Host(environment), current)
         let (host, _lock) = try openForChange()
         _ = _lock
         let recovery = try Recovery.recover(journal: journal, generations: generations, drivers: host.drivers)
-        if recovery != .nothingToDo { (plan, steps) = try makePlan(spec, role, host) }
-        let current = try generations.current()
+        if recovery != .nothingToDo {
+            current = try generations.current()
+            (plan, steps) = try makePlan(spec, role, host, current)
+        }
         if plan.isEmpty && current?.steps == steps {
             return RunReport(lines: [], generation: nil, recovery: recovery)
         }
         let number = try generations.nextNumber()
         try Executor(drivers: host.drivers, journal: journal).run(plan, header: .init(command: .setup, generation: number))
-        try generations.save(Generation(number: number, created: Clock.now(), spec: spec.yaml,
-                                        summary: Self.summary(spec), steps: steps, changes: plan.changes))
+        try generations.save(Generation(number: number, created: Clock.now(), spec: spec.yaml, summary: Self.summary(spec),
+                                        steps: steps, changes: plan.changes, previous: current))
         try journal.remove()
         return RunReport(lines: plan.lines(host.drivers), generation: number, recovery: recovery)
     }
@@ -77,10 +80,10 @@ public struct NodeAgent {
 
     // MARK: -
 
-    private func makePlan(_ spec: NodeSpec, _ role: Role, _ host: Host) throws -> (Plan, [DesiredStep]) {
-        let previous = try generations.current()?.steps ?? []
+    private func makePlan(_ spec: NodeSpec, _ role: Role, _ host: Host, _ current: Generation?) throws -> (Plan, [DesiredStep]) {
+        let previous = current?.steps ?? []
         let steps = try StepBuilder(spec: spec, previous: previous, addresses: host.addresses).desiredSteps(for: role)
-        let plan = try Planner.plan(steps, previous: previous, baseline: try generations.baseline(), drivers: host.drivers)
+        let plan = try Planner.plan(steps, previous: previous, baseline: current?.baseline ?? [:], drivers: host.drivers)
         return (plan, steps)
     }
 

@@ -71,7 +71,7 @@ import TestSupport
         let points = try crashPoints(kernel: kernel, directory: directory)
         let finished = try #require(points.last)
         let generations = GenerationStore(directory: directory.file("generations"))
-        try generations.save(Generation(number: 1, created: "now", spec: "", summary: "", steps: [], changes: []))
+        try generations.save(Generation(number: 1, created: "now", spec: "", summary: "", steps: [], changes: [], previous: nil))
         let journal = Journal(path: directory.file("journal.jsonl"))
         try DurableFiles.writeAtomically(journal.path, finished.journal)
         let outcome = try Recovery.recover(journal: journal, generations: generations,
