@@ -4,10 +4,25 @@ public protocol Driver: AnyObject {
     var kind: String { get }
     /// The current state of each subject, in the same order; nil where the subject is absent.
     func read(_ subjects: [String]) throws -> [String?]
-    /// Makes `change.subject` equal to `change.after` (nil: remove it). Throws with the operation and the object.
-    func write(_ change: Change) throws
+    /// Makes each `change.subject` equal to `change.after` (nil: remove it), in order, as one batch where
+    /// the kind allows. Throws `ChangeFailure` naming the first change that failed; others may have
+    /// been made, which is why undo reads the host back before it repairs.
+    func write(_ changes: [Change]) throws
     /// The change in words for a plan line, without the symbol: `address 192.0.2.10/32 on lo (label lo:0)`.
     func describe(_ change: Change) -> String
+}
+
+/// The change a driver could not make, and why (with the operation and the object).
+public struct ChangeFailure: Error, CustomStringConvertible {
+    public let change: Change
+    public let underlying: Error
+
+    public init(change: Change, underlying: Error) {
+        self.change = change
+        self.underlying = underlying
+    }
+
+    public var description: String { "\(underlying)" }
 }
 
 /// The drivers of a run, by kind.

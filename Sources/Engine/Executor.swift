@@ -37,16 +37,14 @@ public struct Executor {
         for step in plan.steps where !step.changes.isEmpty {
             try journal.intent(step: step.name, changes: step.changes)
             started.append((step.name, step.changes))
-            let driver = try drivers.driver(for: step.kind)
-            for change in step.changes {
-                do {
-                    try driver.write(change)
-                } catch {
-                    let restoreErrors = Undo.restore(started, drivers: drivers)
-                    if restoreErrors.isEmpty { try? journal.remove() }
-                    throw RunFailure(step: step.name, change: Plan.line(change, drivers),
-                                     underlying: error, restoreErrors: restoreErrors)
-                }
+            do {
+                try drivers.driver(for: step.kind).write(step.changes)
+            } catch {
+                let failure = error as? ChangeFailure
+                let restoreErrors = Undo.restore(started, drivers: drivers)
+                if restoreErrors.isEmpty { try? journal.remove() }
+                throw RunFailure(step: step.name, change: Plan.line(failure?.change ?? step.changes[0], drivers),
+                                 underlying: failure?.underlying ?? error, restoreErrors: restoreErrors)
             }
             try journal.applied(step: step.name)
         }
@@ -69,7 +67,8 @@ public enum Undo {
                     let current = try driver.read(changes.map(\.subject))
                     for (change, now) in zip(changes, current) where now != change.before {
                         let undo = Change(kind: kind, subject: change.subject, before: now, after: change.before)
-                        do { try driver.write(undo) } catch { problems.append("\(Plan.line(undo, drivers)): \(error)") }
+                        // One at a time, so one failure does not stop the rest from being put back.
+                        do { try driver.write([undo]) } catch { problems.append("\(Plan.line(undo, drivers)): \(error)") }
                     }
                 } catch {
                     problems.append("step '\(intent.step)': \(error)")

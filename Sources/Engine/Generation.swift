@@ -76,7 +76,6 @@ public struct GenerationStore {
     public func save(_ generation: Generation) throws {
         try DurableFiles.makeDirectories(directory, mode: 0o700)
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
         let bytes = [UInt8](try encoder.encode(generation))
         try DurableFiles.writeAtomically(path(generation.number, rolledBack: !generation.isApplied), bytes, mode: 0o600)
         if !generation.isApplied { try DurableFiles.remove(path(generation.number, rolledBack: false)) }

@@ -82,7 +82,6 @@ public final class Journal {
 
     private func append(_ record: Record) throws {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
         var bytes = [UInt8](try encoder.encode(record))
         bytes.append(UInt8(ascii: "\n"))
         try DurableFiles.appendDurably(path, bytes)

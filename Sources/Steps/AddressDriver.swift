@@ -23,12 +23,28 @@ public final class AddressDriver: Driver {
         return subjects.map { states[$0] }
     }
 
-    public func write(_ change: Change) throws {
-        if let before = change.before {
-            try control.remove(try Self.address(change.subject, state: before))
+    /// All changes in one batch; a new label is a remove followed by an add.
+    public func write(_ changes: [Change]) throws {
+        var operations: [AddressOperation] = []
+        var owner: [Int] = []   // operation → change
+        for (index, change) in changes.enumerated() {
+            do {
+                if let before = change.before {
+                    operations.append(.remove(try Self.address(change.subject, state: before)))
+                    owner.append(index)
+                }
+                if let after = change.after {
+                    operations.append(.add(try Self.address(change.subject, state: after)))
+                    owner.append(index)
+                }
+            } catch {
+                throw ChangeFailure(change: change, underlying: error)
+            }
         }
-        if let after = change.after {
-            try control.add(try Self.address(change.subject, state: after))
+        do {
+            try control.apply(operations)
+        } catch let failure as AddressBatchFailure {
+            throw ChangeFailure(change: changes[owner[failure.index]], underlying: failure.error)
         }
     }
 

@@ -19,11 +19,17 @@ public final class SysctlDriver: Driver {
         }
     }
 
-    public func write(_ change: Change) throws {
-        guard let value = change.after else {
-            throw HostError(operation: "removing", subject: "sysctl \(Self.key(change.subject)) (a kernel parameter cannot be absent)", errno: EINVAL_VALUE)
+    public func write(_ changes: [Change]) throws {
+        for change in changes {
+            do {
+                guard let value = change.after else {
+                    throw HostError(operation: "removing", subject: "sysctl \(Self.key(change.subject)) (a kernel parameter cannot be absent)", errno: EINVAL_VALUE)
+                }
+                try control.write(Self.key(change.subject), value)
+            } catch {
+                throw ChangeFailure(change: change, underlying: error)
+            }
         }
-        try control.write(Self.key(change.subject), value)
     }
 
     public func describe(_ change: Change) -> String {

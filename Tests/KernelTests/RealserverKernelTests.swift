@@ -113,6 +113,32 @@ final class RealserverKernelTests {
         #expect(!FileManager.default.fileExists(atPath: directory.file("state/journal.jsonl")))
     }
 
+    /// More VIPs than one netlink batch window holds, from all three documentation ranges.
+    static let manyVIPs: [String] = ["192.0.2", "198.51.100", "203.0.113"].flatMap { net in (1...200).map { "\(net).\($0)" } }
+
+    @Test func sixHundredVIPsGoInAndComeOutWhole() throws {
+        let before = try snapshot()
+        let setup = try namespace.run(lvsNodeBinary, ["setup", "--role", "realserver"] + Self.manyVIPs.flatMap { ["--vip", $0] }
+                                      + ["--root", directory.file("root"), "--state-dir", directory.file("state")])
+        #expect(setup.status == 0, "\(setup)")
+        let bound = try loAddresses()
+        #expect(Self.manyVIPs.allSatisfy { bound["\($0)/32"] != nil })
+        #expect(Set(Self.manyVIPs.compactMap { bound["\($0)/32"] }).count == 600, "each VIP has its own label")
+        #expect(try lvsNode("rollback").status == 0)
+        #expect(try snapshot() == before)
+    }
+
+    @Test func aFailureInALaterBatchWindowUndoesTheEarlierWindows() throws {
+        try namespace.setSysctl("net.ipv6.conf.lo.disable_ipv6", "1")
+        let before = try snapshot()
+        let vips = Self.manyVIPs.prefix(400) + ["2001:db8::10"]
+        let setup = try namespace.run(lvsNodeBinary, ["setup", "--role", "realserver"] + vips.flatMap { ["--vip", $0] }
+                                      + ["--root", directory.file("root"), "--state-dir", directory.file("state")])
+        #expect(setup.status == 1, "\(setup)")
+        #expect(setup.stderr.contains("adding 2001:db8::10/128 to lo: Permission denied"))
+        #expect(try snapshot() == before)
+    }
+
     @Test func anIPv6VIPIsAHost128WithoutALabel() throws {
         #expect(try lvsNode("setup", "--role", "realserver", "--vip", "2001:db8::10").status == 0)
         let v6 = try namespace.addresses(device: "lo").first { $0.local == "2001:db8::10" }

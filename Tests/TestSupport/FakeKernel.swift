@@ -50,6 +50,22 @@ public final class FakeKernel: AddressControl, SysctlControl {
 
     public func addresses() throws -> [InterfaceAddress] { addressList }
 
+    /// Like the kernel with a batch: every operation is tried, the first refusal is reported.
+    public func apply(_ operations: [AddressOperation]) throws {
+        var first: AddressBatchFailure?
+        for (index, operation) in operations.enumerated() {
+            do {
+                switch operation {
+                case .add(let address): try add(address)
+                case .remove(let address): try remove(address)
+                }
+            } catch let error as HostError {
+                if first == nil { first = AddressBatchFailure(index: index, error: error) }
+            }
+        }
+        if let first { throw first }
+    }
+
     public func add(_ address: InterfaceAddress) throws {
         beforeMutation?("add \(address.cidr)")
         guard interfaces.contains(address.interface) else { throw error("adding", address, ENODEV) }
