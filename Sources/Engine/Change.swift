@@ -1,6 +1,6 @@
 /// One difference between the host and the spec, as data: the journal stores it, and its reverse undoes it.
 /// A state is the kind's own text (a sysctl value, an address label); nil means absent.
-public struct Change: Codable, Equatable, Sendable {
+public struct Change: Equatable, Sendable {
     public var kind: String
     public var subject: String
     public var before: String?
@@ -26,7 +26,7 @@ public struct Change: Codable, Equatable, Sendable {
 }
 
 /// The state one step wants for one subject; nil means the subject must be absent.
-public struct Desired: Codable, Equatable, Sendable {
+public struct Desired: Equatable, Sendable {
     public var subject: String
     public var state: String?
 
@@ -37,7 +37,7 @@ public struct Desired: Codable, Equatable, Sendable {
 }
 
 /// A step of a role resolved against a spec: which kind of thing, and the state it wants for each subject.
-public struct DesiredStep: Codable, Equatable, Sendable {
+public struct DesiredStep: Equatable, Sendable {
     public var name: String
     public var kind: String
     public var desired: [Desired]

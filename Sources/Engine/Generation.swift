@@ -1,9 +1,9 @@
-import Foundation
+import Glibc
 import HostAccess
 
 /// One applied `setup`: the spec, the desired state of every step, and the changes with their prior
 /// states. Rolling it back applies those changes in reverse.
-public struct Generation: Codable, Sendable {
+public struct Generation: Sendable {
     public var number: Int
     public var created: String
     /// The spec as YAML, for people and for `history`.
@@ -35,14 +35,66 @@ public struct Generation: Codable, Sendable {
     }
 
     public var isApplied: Bool { rolledBack == nil }
+
+    /// The record as `StateText` lines, in a fixed order.
+    var text: String {
+        var out = StateText.line("generation", String(number))
+        out += StateText.line("created", StateText.escape(created))
+        if let rolledBack { out += StateText.line("rolled-back", StateText.escape(rolledBack)) }
+        out += StateText.line("summary", StateText.escape(summary))
+        out += StateText.line("spec", StateText.escape(spec))
+        for step in steps {
+            out += StateText.line("step", StateText.escape(step.name), StateText.escape(step.kind))
+            for desired in step.desired {
+                out += StateText.line("desired", StateText.escape(desired.subject), StateText.optional(desired.state))
+            }
+        }
+        for change in changes { out += StateText.encode(change) }
+        for (key, before) in baseline.sorted(by: { $0.key < $1.key }) {
+            out += StateText.line("baseline", StateText.escape(key), StateText.optional(before))
+        }
+        return out
+    }
+
+    init(text: String) throws {
+        var number: Int?, created: String?, summary = "", spec = ""
+        var rolledBack: String?
+        var steps: [DesiredStep] = [], changes: [Change] = [], baseline: [String: String?] = [:]
+        for line in text.split(separator: "\n") {
+            let fields = StateText.fields(line)
+            switch (fields[0], fields.count) {
+            case ("generation", 2): number = Int(fields[1])
+            case ("created", 2): created = StateText.unescape(fields[1])
+            case ("rolled-back", 2): rolledBack = StateText.unescape(fields[1])
+            case ("summary", 2): summary = StateText.unescape(fields[1])
+            case ("spec", 2): spec = StateText.unescape(fields[1])
+            case ("step", 3): steps.append(DesiredStep(name: StateText.unescape(fields[1]), kind: StateText.unescape(fields[2]), desired: []))
+            case ("desired", 3):
+                guard !steps.isEmpty else { throw StateText.Malformed() }
+                steps[steps.count - 1].desired.append(Desired(subject: StateText.unescape(fields[1]), state: try StateText.optional(fields[2])))
+            case ("change", 5): changes.append(try StateText.decodeChange(fields))
+            case ("baseline", 3): baseline[StateText.unescape(fields[1])] = .some(try StateText.optional(fields[2]))
+            default: throw StateText.Malformed()
+            }
+        }
+        guard let number, let created else { throw StateText.Malformed() }
+        self.number = number
+        self.created = created
+        self.spec = spec
+        self.summary = summary
+        self.steps = steps
+        self.changes = changes
+        self.baseline = baseline
+        self.rolledBack = rolledBack
+    }
 }
 
-/// The numbered generations in `<state-dir>/generations/`, one JSON file each, written atomically:
-/// `000007.json` while in force, `000007.rolled-back.json` after. The names alone say which is in
+/// The numbered generations in `<state-dir>/generations/`, one `StateText` file each, written
+/// atomically: `000007` while in force, `000007.rolled-back` after. The names alone say which is in
 /// force, so a run decodes only that one, however long the history.
 public struct GenerationStore {
     public let directory: String
-    private static let rolledBackSuffix = ".rolled-back.json"
+    private static let rolledBackSuffix = ".rolled-back"
 
     public init(directory: String) { self.directory = directory }
 
@@ -75,9 +127,8 @@ public struct GenerationStore {
 
     public func save(_ generation: Generation) throws {
         try DurableFiles.makeDirectories(directory, mode: 0o700)
-        let encoder = JSONEncoder()
-        let bytes = [UInt8](try encoder.encode(generation))
-        try DurableFiles.writeAtomically(path(generation.number, rolledBack: !generation.isApplied), bytes, mode: 0o600)
+        try DurableFiles.writeAtomically(path(generation.number, rolledBack: !generation.isApplied),
+                                         Array(generation.text.utf8), mode: 0o600)
         if !generation.isApplied { try DurableFiles.remove(path(generation.number, rolledBack: false)) }
     }
 
@@ -86,7 +137,7 @@ public struct GenerationStore {
         for name in try DurableFiles.list(directory) {
             if name.hasSuffix(Self.rolledBackSuffix), let number = Int(name.dropLast(Self.rolledBackSuffix.count)) {
                 rolledBack.insert(number)
-            } else if name.hasSuffix(".json"), let number = Int(name.dropLast(".json".count)) {
+            } else if let number = Int(name) {
                 applied.insert(number)
             }
         }
@@ -95,7 +146,7 @@ public struct GenerationStore {
 
     private func decode(_ path: String) throws -> Generation {
         guard let bytes = try DurableFiles.read(path),
-              let generation = try? JSONDecoder().decode(Generation.self, from: Data(bytes)) else {
+              let generation = try? Generation(text: String(decoding: bytes, as: UTF8.self)) else {
             throw EngineError.corruptState("\(path) is not a generation record")
         }
         return generation
@@ -104,12 +155,18 @@ public struct GenerationStore {
     private func path(_ number: Int, rolledBack: Bool) -> String {
         let digits = String(number)
         let name = String(repeating: "0", count: max(0, 6 - digits.count)) + digits
-        return "\(directory)/\(name)\(rolledBack ? Self.rolledBackSuffix : ".json")"
+        return "\(directory)/\(name)\(rolledBack ? Self.rolledBackSuffix : "")"
     }
 }
 
 public enum Clock {
+    /// UTC now as ISO 8601 (`2026-11-23T20:03:36Z`), without loading a date formatter.
     public static func now() -> String {
-        ISO8601DateFormatter().string(from: Date())
+        var seconds = time(nil)
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        var buffer = [CChar](repeating: 0, count: 32)
+        let count = strftime(&buffer, buffer.count, "%Y-%m-%dT%H:%M:%SZ", &parts)
+        return String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }

@@ -1,12 +1,14 @@
-import Foundation
 import HostAccess
 
 /// The write-ahead journal of one run: before a step changes anything, its changes with their prior
 /// states are on disk; after it, a completion record. A run that ends normally removes the journal;
 /// one that was killed leaves it, and `Recovery` undoes what it recorded.
+///
+/// Records (see `StateText`): `begin COMMAND GENERATION`; `intent STEP COUNT` followed by COUNT
+/// `change` lines, written and flushed as one; `applied STEP`.
 public final class Journal {
-    public struct Header: Codable, Equatable, Sendable {
-        public enum Command: String, Codable, Sendable { case setup, rollback }
+    public struct Header: Equatable, Sendable {
+        public enum Command: String, Sendable { case setup, rollback }
         public var command: Command
         public var generation: Int
 
@@ -14,15 +16,6 @@ public final class Journal {
             self.command = command
             self.generation = generation
         }
-    }
-
-    /// One JSON line of the journal.
-    struct Record: Codable {
-        enum RecordType: String, Codable { case begin, intent, applied }
-        var type: RecordType
-        var header: Header?
-        var step: String?
-        var changes: [Change]?
     }
 
     /// What a journal left by an interrupted run holds.
@@ -44,47 +37,66 @@ public final class Journal {
 
     public func begin(_ header: Header) throws {
         try DurableFiles.remove(path)
-        try append(Record(type: .begin, header: header))
+        try append(StateText.line("begin", header.command.rawValue, String(header.generation)))
     }
 
     public func intent(step: String, changes: [Change]) throws {
-        try append(Record(type: .intent, step: step, changes: changes))
+        var record = StateText.line("intent", StateText.escape(step), String(changes.count))
+        for change in changes { record += StateText.encode(change) }
+        try append(record)
     }
 
     public func applied(step: String) throws {
-        try append(Record(type: .applied, step: step))
+        try append(StateText.line("applied", StateText.escape(step)))
     }
 
     public func remove() throws { try DurableFiles.remove(path) }
 
-    /// Reads the journal. A last line cut short (the process died while writing it) is ignored: its
+    /// Reads the journal. A last record cut short (the process died while writing it) is ignored: its
     /// step had not started, because nothing changes before its record is complete on disk.
     public func load() throws -> Contents? {
         guard let bytes = try DurableFiles.read(path) else { return nil }
+        let text = String(decoding: bytes, as: UTF8.self)
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        // Only newline-terminated lines are whole; what follows the last newline is a torn write.
+        lines.removeLast()
         var contents = Contents(header: nil, intents: [], applied: [])
-        let lines = bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
-        let decoder = JSONDecoder()
-        for (index, line) in lines.enumerated() where !line.isEmpty {
-            let isLast = index == lines.count - 1  // no newline after it: a torn write
-            guard let record = try? decoder.decode(Record.self, from: Data(line)) else {
-                if isLast { break }
-                throw EngineError.corruptState("\(path) line \(index + 1) is not a journal record")
+        var index = 0
+        func damaged() -> EngineError { .corruptState("\(path) line \(index + 1) is not a journal record") }
+        while index < lines.count {
+            let fields = StateText.fields(lines[index])
+            switch fields.first {
+            case "begin":
+                guard fields.count == 3, let command = Header.Command(rawValue: String(fields[1])),
+                      let generation = Int(fields[2]) else { throw damaged() }
+                contents.header = Header(command: command, generation: generation)
+            case "intent":
+                guard fields.count == 3, let count = Int(fields[2]) else { throw damaged() }
+                guard index + count < lines.count else { return contents }  // torn: its step never started
+                var changes: [Change] = []
+                for offset in stride(from: 1, through: count, by: 1) {
+                    do {
+                        changes.append(try StateText.decodeChange(StateText.fields(lines[index + offset])))
+                    } catch {
+                        index += offset
+                        throw damaged()
+                    }
+                }
+                contents.intents.append((StateText.unescape(fields[1]), changes))
+                index += count
+            case "applied":
+                guard fields.count == 2 else { throw damaged() }
+                contents.applied.insert(StateText.unescape(fields[1]))
+            default:
+                throw damaged()
             }
-            if isLast { break }
-            switch record.type {
-            case .begin: contents.header = record.header
-            case .intent: contents.intents.append((record.step ?? "", record.changes ?? []))
-            case .applied: if let step = record.step { contents.applied.insert(step) }
-            }
+            index += 1
         }
         return contents
     }
 
-    private func append(_ record: Record) throws {
-        let encoder = JSONEncoder()
-        var bytes = [UInt8](try encoder.encode(record))
-        bytes.append(UInt8(ascii: "\n"))
-        try DurableFiles.appendDurably(path, bytes)
+    private func append(_ record: String) throws {
+        try DurableFiles.appendDurably(path, Array(record.utf8))
         afterAppend?()
     }
 }

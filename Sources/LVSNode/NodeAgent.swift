@@ -10,7 +10,7 @@ public struct NodeAgent {
 
     public init(_ environment: NodeEnvironment) { self.environment = environment }
 
-    private var journal: Journal { Journal(path: "\(environment.stateDirectory)/journal.jsonl") }
+    private var journal: Journal { Journal(path: "\(environment.stateDirectory)/journal") }
     private var generations: GenerationStore { GenerationStore(directory: "\(environment.stateDirectory)/generations") }
 
     /// Validates the spec against its role; touches nothing.

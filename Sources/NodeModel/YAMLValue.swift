@@ -14,10 +14,15 @@ public struct YAMLValue: Sendable {
     /// e.g. `node.yaml line 4`.
     public let location: String
 
+    /// Nothing is constructed into Swift values, so no tag table is needed.
+    nonisolated(unsafe) private static let constructor = Constructor([:], [:], [:])
+
     public static func parse(_ text: String, source: String) throws -> YAMLValue {
         let node: Node?
         do {
-            node = try Yams.compose(yaml: text)
+            // The basic resolver: scalars stay text (the schema decides), and the default one's regular
+            // expressions would cost more start-up than the whole run.
+            node = try Yams.compose(yaml: text, .basic, Self.constructor)
         } catch let error as YamlError {
             throw SpecError(source, "this is not valid YAML: \(error)")
         }

@@ -24,7 +24,7 @@ import TestSupport
         let drivers = Drivers([AddressDriver(kernel), SysctlDriver(kernel)])
         let steps = try StepBuilder(spec: spec, previous: [], addresses: kernel).desiredSteps(for: role)
         let plan = try Planner.plan(steps, previous: [], baseline: [:], drivers: drivers)
-        let journal = Journal(path: directory.file("journal.jsonl"))
+        let journal = Journal(path: directory.file("journal"))
         var points: [CrashPoint] = []
         func bytes() -> [UInt8] { (try? DurableFiles.read(journal.path)) .flatMap { $0 } ?? [] }
         journal.afterAppend = {
@@ -53,7 +53,7 @@ import TestSupport
         let points = try crashPoints(kernel: kernel, directory: directory)
         #expect(points.count > 12)
         let drivers = Drivers([AddressDriver(kernel), SysctlDriver(kernel)])
-        let journal = Journal(path: directory.file("journal.jsonl"))
+        let journal = Journal(path: directory.file("journal"))
         let generations = GenerationStore(directory: directory.file("generations"))
         for point in points {
             kernel.restore(point.host)
@@ -72,7 +72,7 @@ import TestSupport
         let finished = try #require(points.last)
         let generations = GenerationStore(directory: directory.file("generations"))
         try generations.save(Generation(number: 1, created: "now", spec: "", summary: "", steps: [], changes: [], previous: nil))
-        let journal = Journal(path: directory.file("journal.jsonl"))
+        let journal = Journal(path: directory.file("journal"))
         try DurableFiles.writeAtomically(journal.path, finished.journal)
         let outcome = try Recovery.recover(journal: journal, generations: generations,
                                            drivers: Drivers([AddressDriver(kernel), SysctlDriver(kernel)]))
@@ -84,8 +84,8 @@ import TestSupport
     @Test func aDamagedRecordInTheMiddleIsAnErrorNotAGuess() throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
-        let journal = Journal(path: directory.file("journal.jsonl"))
-        try DurableFiles.writeAtomically(journal.path, Array("{\"type\":\"begin\"}\nnot json\n{\"type\":\"applied\",\"step\":\"x\"}\n".utf8))
+        let journal = Journal(path: directory.file("journal"))
+        try DurableFiles.writeAtomically(journal.path, Array("begin\tsetup\t1\nsomething else\napplied\tvips\n".utf8))
         #expect(throws: EngineError.self) { try journal.load() }
     }
 }

@@ -126,7 +126,7 @@ import TestSupport
         }
         #expect(node.kernel.snapshot == before)
         #expect(try node.agent.history().count == 1)
-        #expect(!FileManager.default.fileExists(atPath: "\(node.stateDirectory)/journal.jsonl"))
+        #expect(!FileManager.default.fileExists(atPath: "\(node.stateDirectory)/journal"))
     }
 
     @Test func aFailureDuringTheSysctlStepRestoresTheSysctlsAlreadyWritten() throws {
@@ -147,7 +147,7 @@ import TestSupport
             guard let failure = error as? RunFailure else { return false }
             return !failure.restored && "\(failure)".contains("ROLLBACK FAILED") && "\(failure)".contains("192.0.2.10/32")
         }
-        #expect(FileManager.default.fileExists(atPath: "\(node.stateDirectory)/journal.jsonl"))
+        #expect(FileManager.default.fileExists(atPath: "\(node.stateDirectory)/journal"))
         // Once the cause is gone, the next run finishes the undo before it does anything else.
         node.kernel.failRemoving = [:]
         node.kernel.failAdding = [:]

@@ -110,7 +110,7 @@ final class RealserverKernelTests {
         #expect(result.stderr.contains("the host is as it was before the run"))
         #expect(try snapshot() == before)
         #expect(try lvsNode("history").stdout.contains("no generations"))
-        #expect(!FileManager.default.fileExists(atPath: directory.file("state/journal.jsonl")))
+        #expect(!FileManager.default.fileExists(atPath: directory.file("state/journal")))
     }
 
     /// More VIPs than one netlink batch window holds, from all three documentation ranges.
