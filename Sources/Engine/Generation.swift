@@ -40,7 +40,6 @@ public struct Generation: Sendable {
     var text: String {
         var out = StateText.line("generation", String(number))
         out += StateText.line("created", StateText.escape(created))
-        if let rolledBack { out += StateText.line("rolled-back", StateText.escape(rolledBack)) }
         out += StateText.line("summary", StateText.escape(summary))
         out += StateText.line("spec", StateText.escape(spec))
         for step in steps {
@@ -58,14 +57,12 @@ public struct Generation: Sendable {
 
     init(text: String) throws {
         var number: Int?, created: String?, summary = "", spec = ""
-        var rolledBack: String?
         var steps: [DesiredStep] = [], changes: [Change] = [], baseline: [String: String?] = [:]
-        for line in text.split(separator: "\n") {
+        for line in StateText.lines(text) where !line.isEmpty {
             let fields = StateText.fields(line)
             switch (fields[0], fields.count) {
             case ("generation", 2): number = Int(fields[1])
             case ("created", 2): created = StateText.unescape(fields[1])
-            case ("rolled-back", 2): rolledBack = StateText.unescape(fields[1])
             case ("summary", 2): summary = StateText.unescape(fields[1])
             case ("spec", 2): spec = StateText.unescape(fields[1])
             case ("step", 3): steps.append(DesiredStep(name: StateText.unescape(fields[1]), kind: StateText.unescape(fields[2]), desired: []))
@@ -85,13 +82,13 @@ public struct Generation: Sendable {
         self.steps = steps
         self.changes = changes
         self.baseline = baseline
-        self.rolledBack = rolledBack
     }
 }
 
 /// The numbered generations in `<state-dir>/generations/`, one `StateText` file each, written
-/// atomically: `000007` while in force, `000007.rolled-back` after. The names alone say which is in
-/// force, so a run decodes only that one, however long the history.
+/// atomically and never rewritten; rolling one back adds a marker `000007.rolled-back` holding the
+/// date. The names alone say which is in force, so a run decodes only that one, however long the
+/// history, and a rollback writes a few bytes rather than the whole record again.
 public struct GenerationStore {
     public let directory: String
     private static let rolledBackSuffix = ".rolled-back"
@@ -100,48 +97,48 @@ public struct GenerationStore {
 
     /// The newest generation still in force.
     public func current() throws -> Generation? {
-        let (applied, rolledBack) = try numbers()
-        guard let newest = applied.subtracting(rolledBack).max() else { return nil }
-        return try decode(path(newest, rolledBack: false))
+        let (all, rolledBack) = try numbers()
+        guard let newest = all.subtracting(rolledBack).max() else { return nil }
+        return try decode(path(newest))
     }
 
-    public func nextNumber() throws -> Int {
-        let (applied, rolledBack) = try numbers()
-        return (applied.union(rolledBack).max() ?? 0) + 1
-    }
+    public func nextNumber() throws -> Int { (try numbers().all.max() ?? 0) + 1 }
 
     /// Every generation, oldest first (for `history`).
     public func all() throws -> [Generation] {
-        let (applied, rolledBack) = try numbers()
-        return try applied.union(rolledBack).sorted().compactMap { try load($0) }
+        try numbers().all.sorted().compactMap { try load($0) }
     }
 
-    /// One generation; its rolled-back record wins if a crash left both files.
+    /// One generation, with the date it was rolled back if it was.
     public func load(_ number: Int) throws -> Generation? {
-        for rolledBack in [true, false] {
-            let path = path(number, rolledBack: rolledBack)
-            if DurableFiles.exists(path) { return try decode(path) }
+        guard DurableFiles.exists(path(number)) else { return nil }
+        var generation = try decode(path(number))
+        if let marker = try DurableFiles.read(path(number) + Self.rolledBackSuffix) {
+            generation.rolledBack = String(decoding: marker, as: UTF8.self).trimmingWhitespace()
         }
-        return nil
+        return generation
     }
 
+    /// Records a new generation, or marks one rolled back.
     public func save(_ generation: Generation) throws {
         try DurableFiles.makeDirectories(directory, mode: 0o700)
-        try DurableFiles.writeAtomically(path(generation.number, rolledBack: !generation.isApplied),
-                                         Array(generation.text.utf8), mode: 0o600)
-        if !generation.isApplied { try DurableFiles.remove(path(generation.number, rolledBack: false)) }
+        if let rolledBack = generation.rolledBack {
+            try DurableFiles.writeAtomically(path(generation.number) + Self.rolledBackSuffix, Array((rolledBack + "\n").utf8), mode: 0o600)
+        } else {
+            try DurableFiles.writeAtomically(path(generation.number), Array(generation.text.utf8), mode: 0o600)
+        }
     }
 
-    private func numbers() throws -> (applied: Set<Int>, rolledBack: Set<Int>) {
-        var applied = Set<Int>(), rolledBack = Set<Int>()
+    private func numbers() throws -> (all: Set<Int>, rolledBack: Set<Int>) {
+        var all = Set<Int>(), rolledBack = Set<Int>()
         for name in try DurableFiles.list(directory) {
             if name.hasSuffix(Self.rolledBackSuffix), let number = Int(name.dropLast(Self.rolledBackSuffix.count)) {
                 rolledBack.insert(number)
             } else if let number = Int(name) {
-                applied.insert(number)
+                all.insert(number)
             }
         }
-        return (applied, rolledBack)
+        return (all, rolledBack)
     }
 
     private func decode(_ path: String) throws -> Generation {
@@ -152,10 +149,9 @@ public struct GenerationStore {
         return generation
     }
 
-    private func path(_ number: Int, rolledBack: Bool) -> String {
+    private func path(_ number: Int) -> String {
         let digits = String(number)
-        let name = String(repeating: "0", count: max(0, 6 - digits.count)) + digits
-        return "\(directory)/\(name)\(rolledBack ? Self.rolledBackSuffix : "")"
+        return "\(directory)/" + String(repeating: "0", count: max(0, 6 - digits.count)) + digits
     }
 }
 

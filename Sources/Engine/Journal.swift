@@ -26,8 +26,10 @@ public final class Journal {
     }
 
     public let path: String
-    /// Called after each record is on disk; tests use it to stop the world at every record.
+    /// Called after each record is written; tests use it to stop the world at every record.
     var afterAppend: (() -> Void)?
+    /// The begin record, written with the first intent: a run that changes nothing leaves no journal.
+    private var pendingBegin: String?
 
     public init(path: String) {
         self.path = path
@@ -37,17 +39,22 @@ public final class Journal {
 
     public func begin(_ header: Header) throws {
         try DurableFiles.remove(path)
-        try append(StateText.line("begin", header.command.rawValue, String(header.generation)))
+        pendingBegin = StateText.line("begin", header.command.rawValue, String(header.generation))
     }
 
+    /// Written and flushed before the step changes anything: this is the write-ahead guarantee.
     public func intent(step: String, changes: [Change]) throws {
-        var record = StateText.line("intent", StateText.escape(step), String(changes.count))
+        var record = pendingBegin ?? ""
+        pendingBegin = nil
+        record += StateText.line("intent", StateText.escape(step), String(changes.count))
         for change in changes { record += StateText.encode(change) }
-        try append(record)
+        try append(record, flush: true)
     }
 
+    /// Not flushed on its own: recovery undoes every intent whether or not it was marked applied, so
+    /// this record only informs; the next intent's flush carries it to disk.
     public func applied(step: String) throws {
-        try append(StateText.line("applied", StateText.escape(step)))
+        try append(StateText.line("applied", StateText.escape(step)), flush: false)
     }
 
     public func remove() throws { try DurableFiles.remove(path) }
@@ -57,7 +64,7 @@ public final class Journal {
     public func load() throws -> Contents? {
         guard let bytes = try DurableFiles.read(path) else { return nil }
         let text = String(decoding: bytes, as: UTF8.self)
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        var lines = StateText.lines(text)
         // Only newline-terminated lines are whole; what follows the last newline is a torn write.
         lines.removeLast()
         var contents = Contents(header: nil, intents: [], applied: [])
@@ -95,8 +102,8 @@ public final class Journal {
         return contents
     }
 
-    private func append(_ record: String) throws {
-        try DurableFiles.appendDurably(path, Array(record.utf8))
+    private func append(_ record: String, flush: Bool) throws {
+        try DurableFiles.append(path, Array(record.utf8), sync: flush)
         afterAppend?()
     }
 }

@@ -50,8 +50,13 @@ enum StateText {
 
     static func line(_ fields: String...) -> String { fields.joined(separator: "\t") + "\n" }
 
+    /// Splitting on bytes, not Characters: grapheme breaking made reading a large generation slow.
     static func fields(_ line: Substring) -> [Substring] {
-        line.split(separator: "\t", omittingEmptySubsequences: false)
+        line.utf8.split(separator: UInt8(ascii: "\t"), omittingEmptySubsequences: false).map { Substring($0) }
+    }
+
+    static func lines(_ text: String) -> [Substring] {
+        text.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).map { Substring($0) }
     }
 
     /// `change KIND SUBJECT BEFORE AFTER`

@@ -49,13 +49,14 @@ public enum DurableFiles {
         try syncDirectory(of: path)
     }
 
-    /// Appends one record and waits until it is on disk: the journal's write-ahead guarantee.
-    public static func appendDurably(_ path: String, _ bytes: [UInt8]) throws {
+    /// Appends one record in one write; with `sync`, returns only once it is on disk (the journal's
+    /// write-ahead guarantee).
+    public static func append(_ path: String, _ bytes: [UInt8], sync: Bool) throws {
         let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0o600)
         guard fd >= 0 else { throw HostError(operation: "opening", subject: path, errno: errno) }
         defer { close(fd) }
         try writeAll(fd, bytes, path: path)
-        guard fdatasync(fd) == 0 else { throw HostError(operation: "syncing", subject: path, errno: errno) }
+        if sync && fdatasync(fd) != 0 { throw HostError(operation: "syncing", subject: path, errno: errno) }
     }
 
     public static func remove(_ path: String) throws {

@@ -1,4 +1,5 @@
 import Testing
+import TestSupport
 @testable import Engine
 
 @Suite struct StateTextTests {
@@ -10,11 +11,10 @@ import Testing
             Change(kind: "file", subject: awkward, before: awkward, after: nil),
             Change(kind: "file", subject: "empty", before: "", after: "!"),
         ]
-        var generation = Generation(number: 42, created: "2026-11-23T20:00:00Z", spec: "role: realserver\nvips: [\"\\t\"]\n",
+        let generation = Generation(number: 42, created: "2026-11-23T20:00:00Z", spec: "role: realserver\nvips: [\"\\t\"]\n",
                                     summary: awkward, steps: [DesiredStep(name: "a b", kind: "address", desired: [
                                         Desired(subject: "lo 192.0.2.10/32", state: "lo:0"), Desired(subject: awkward, state: nil)])],
                                     changes: changes, previous: nil)
-        generation.rolledBack = "later"
         let read = try Generation(text: generation.text)
         #expect(read.number == 42)
         #expect(read.spec == generation.spec)
@@ -22,8 +22,25 @@ import Testing
         #expect(read.steps == generation.steps)
         #expect(read.changes == changes)
         #expect(read.baseline == generation.baseline)
-        #expect(read.rolledBack == "later")
         #expect(read.baseline["file \(awkward)"] == .some(awkward))
+    }
+
+    @Test func theStoreFindsTheGenerationInForceByNameAndMarksRollbacks() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let store = GenerationStore(directory: directory.file("generations"))
+        #expect(try store.current() == nil)
+        #expect(try store.nextNumber() == 1)
+        let first = Generation(number: 1, created: "t1", spec: "", summary: "one", steps: [], changes: [], previous: nil)
+        var second = Generation(number: 2, created: "t2", spec: "", summary: "two", steps: [], changes: [], previous: first)
+        try store.save(first)
+        try store.save(second)
+        #expect(try store.current()?.summary == "two")
+        second.rolledBack = "t3"
+        try store.save(second)
+        #expect(try store.current()?.summary == "one")
+        #expect(try store.nextNumber() == 3)
+        #expect(try store.all().map(\.rolledBack) == [nil, "t3"])
     }
 
     @Test func aDamagedGenerationIsRefused() {
