@@ -55,22 +55,23 @@ public struct Generation: Sendable {
         return out
     }
 
-    init(text: String) throws {
+    init(bytes: [UInt8]) throws {
         var number: Int?, created: String?, summary = "", spec = ""
         var steps: [DesiredStep] = [], changes: [Change] = [], baseline: [String: String?] = [:]
-        for line in StateText.lines(text) where !line.isEmpty {
-            let fields = StateText.fields(line)
+        for fields in StateText.records(bytes) where !fields.isEmpty {
             switch (fields[0], fields.count) {
             case ("generation", 2): number = Int(fields[1])
-            case ("created", 2): created = StateText.unescape(fields[1])
-            case ("summary", 2): summary = StateText.unescape(fields[1])
-            case ("spec", 2): spec = StateText.unescape(fields[1])
-            case ("step", 3): steps.append(DesiredStep(name: StateText.unescape(fields[1]), kind: StateText.unescape(fields[2]), desired: []))
+            case ("created", 2): created = fields[1]
+            case ("summary", 2): summary = fields[1]
+            case ("spec", 2): spec = fields[1]
+            case ("step", 3): steps.append(DesiredStep(name: fields[1], kind: fields[2], desired: []))
             case ("desired", 3):
                 guard !steps.isEmpty else { throw StateText.Malformed() }
-                steps[steps.count - 1].desired.append(Desired(subject: StateText.unescape(fields[1]), state: try StateText.optional(fields[2])))
-            case ("change", 5): changes.append(try StateText.decodeChange(fields))
-            case ("baseline", 3): baseline[StateText.unescape(fields[1])] = .some(try StateText.optional(fields[2]))
+                steps[steps.count - 1].desired.append(Desired(subject: fields[1], state: try StateText.optional(fields[2])))
+            case ("change", 5):
+                changes.append(Change(kind: fields[1], subject: fields[2],
+                                      before: try StateText.optional(fields[3]), after: try StateText.optional(fields[4])))
+            case ("baseline", 3): baseline[fields[1]] = .some(try StateText.optional(fields[2]))
             default: throw StateText.Malformed()
             }
         }
@@ -143,7 +144,7 @@ public struct GenerationStore {
 
     private func decode(_ path: String) throws -> Generation {
         guard let bytes = try DurableFiles.read(path),
-              let generation = try? Generation(text: String(decoding: bytes, as: UTF8.self)) else {
+              let generation = try? Generation(bytes: bytes) else {
             throw EngineError.corruptState("\(path) is not a generation record")
         }
         return generation

@@ -20,6 +20,10 @@ enum StateText {
 
     static func unescape(_ text: Substring) -> String {
         guard text.utf8.contains(92) else { return String(text) }
+        return unescaping(text)
+    }
+
+    private static func unescaping(_ text: Substring) -> String {
         var result = ""
         var escaped = false
         for character in text {
@@ -50,7 +54,37 @@ enum StateText {
 
     static func line(_ fields: String...) -> String { fields.joined(separator: "\t") + "\n" }
 
-    /// Splitting on bytes, not Characters: grapheme breaking made reading a large generation slow.
+    /// Every complete line of `bytes` as its unescaped fields, optional markers left in place.
+    /// Works on bytes, not Characters: grapheme breaking made reading a large generation slow.
+    static func records(_ bytes: [UInt8]) -> [[String]] {
+        var records: [[String]] = []
+        bytes.withUnsafeBufferPointer { buffer in
+            var fields: [String] = []
+            var start = 0
+            var hasEscape = false
+            for index in 0..<buffer.count {
+                let byte = buffer[index]
+                if byte == 92 { hasEscape = true }
+                guard byte == 9 || byte == 10 else { continue }
+                let text = String(decoding: UnsafeBufferPointer(rebasing: buffer[start..<index]), as: UTF8.self)
+                fields.append(hasEscape ? unescaping(Substring(text)) : text)
+                start = index + 1
+                hasEscape = false
+                if byte == 10 {
+                    records.append(fields)
+                    fields.removeAll(keepingCapacity: true)
+                }
+            }
+        }
+        return records
+    }
+
+    static func optional(_ field: String) throws -> String? {
+        if field == "!" { return nil }
+        guard field.first == "=" else { throw Malformed() }
+        return String(field.dropFirst())
+    }
+
     static func fields(_ line: Substring) -> [Substring] {
         line.utf8.split(separator: UInt8(ascii: "\t"), omittingEmptySubsequences: false).map { Substring($0) }
     }

@@ -11,7 +11,7 @@ public final class AddressDriver: Driver {
 
     public init(_ control: AddressControl) { self.control = control }
 
-    public static func subject(device: String, cidr: String) -> String { "\(device) \(cidr)" }
+    public static func subject(device: String, cidr: String) -> String { device + " " + cidr }
 
     /// Reads every subject from one address dump.
     public func read(_ subjects: [String]) throws -> [String?] {

@@ -28,17 +28,20 @@ enum VIPAddressStep {
         for address in try addresses.addresses() where address.interface == device {
             if let label = address.label { hostLabels[address.cidr] = label; used.insert(label) }
         }
-        let wanted = Set(vips.map { AddressDriver.subject(device: device, cidr: "\($0)/\($0.hostPrefixLength)") })
+        let cidrs = vips.map { $0.description + "/" + String($0.hostPrefixLength) }
+        let subjects = cidrs.map { AddressDriver.subject(device: device, cidr: $0) }
+        let wanted = Set(subjects)
         var earlier: [String: String] = [:]
         for entry in previous?.desired ?? [] where wanted.contains(entry.subject) {
             if let label = entry.state, pattern.matches(label) { earlier[entry.subject] = label; used.insert(label) }
         }
 
         var desired: [Desired] = []
+        desired.reserveCapacity(vips.count)
         var next = 0
-        for vip in vips {
-            let cidr = "\(vip)/\(vip.hostPrefixLength)"
-            let subject = AddressDriver.subject(device: device, cidr: cidr)
+        for (index, vip) in vips.enumerated() {
+            let cidr = cidrs[index]
+            let subject = subjects[index]
             guard vip.family == .v4 else {
                 desired.append(Desired(subject: subject, state: AddressDriver.presentWithoutLabel))
                 continue

@@ -15,7 +15,7 @@ import TestSupport
                                     summary: awkward, steps: [DesiredStep(name: "a b", kind: "address", desired: [
                                         Desired(subject: "lo 192.0.2.10/32", state: "lo:0"), Desired(subject: awkward, state: nil)])],
                                     changes: changes, previous: nil)
-        let read = try Generation(text: generation.text)
+        let read = try Generation(bytes: Array(generation.text.utf8))
         #expect(read.number == 42)
         #expect(read.spec == generation.spec)
         #expect(read.summary == awkward)
@@ -44,7 +44,7 @@ import TestSupport
     }
 
     @Test func aDamagedGenerationIsRefused() {
-        #expect(throws: (any Error).self) { try Generation(text: "generation\t1\ncreated\tx\nchange\tsysctl\tkey\t1\t2\n") }
-        #expect(throws: (any Error).self) { try Generation(text: "created\tx\n") }
+        #expect(throws: (any Error).self) { try Generation(bytes: Array("generation\t1\ncreated\tx\nchange\tsysctl\tkey\t1\t2\n".utf8)) }
+        #expect(throws: (any Error).self) { try Generation(bytes: Array("created\tx\n".utf8)) }
     }
 }

@@ -27,7 +27,17 @@ public final class NetlinkAddresses: AddressControl {
         Set(try indexToName().values)
     }
 
+    /// The last dump, kept until this object changes an address: one run plans from one dump.
+    private var dump: [InterfaceAddress]?
+
     public func addresses() throws -> [InterfaceAddress] {
+        if let dump { return dump }
+        let result = try dumpAddresses()
+        dump = result
+        return result
+    }
+
+    private func dumpAddresses() throws -> [InterfaceAddress] {
         var raw: OpaquePointer?
         let rc = rtnl_addr_alloc_cache(socket.handle, &raw)
         guard rc >= 0, let raw else { throw RouteSocket.error(rc, "listing", "interface addresses") }
@@ -45,6 +55,7 @@ public final class NetlinkAddresses: AddressControl {
     }
 
     public func apply(_ operations: [AddressOperation]) throws {
+        dump = nil
         var start = 0
         while start < operations.count {
             let end = min(start + Self.window, operations.count)
