@@ -10,6 +10,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
     ],
     targets: [
         // libnl-3 / libnl-route-3, seen only by HostAccess.
@@ -19,18 +20,20 @@ let package = Package(
             providers: [.apt(["libnl-3-dev", "libnl-route-3-dev"])]
         ),
         .target(name: "HostAccess", dependencies: ["CNetlink"]),
-        .target(name: "ShippedData", resources: [.embedInCode("roles")]),
+        .target(name: "ShippedData", resources: [.embedInCode("roles"), .embedInCode("templates")]),
+        .target(name: "Render", dependencies: [.product(name: "Mustache", package: "swift-mustache"), "ShippedData"]),
         .target(name: "NodeModel", dependencies: [.product(name: "Yams", package: "Yams"), "ShippedData"]),
         .target(name: "Engine", dependencies: ["HostAccess"]),
-        .target(name: "Steps", dependencies: ["Engine", "HostAccess", "NodeModel"]),
-        .target(name: "LVSNode", dependencies: ["Engine", "Steps", "NodeModel", "HostAccess"]),
+        .target(name: "Steps", dependencies: ["Engine", "HostAccess", "NodeModel", "Render"]),
+        .target(name: "LVSNode", dependencies: ["Engine", "Steps", "NodeModel", "HostAccess", "Render"]),
         .executableTarget(
             name: "lvs-node",
             dependencies: ["LVSNode", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .target(name: "TestSupport", dependencies: ["Engine", "HostAccess"], path: "Tests/TestSupport"),
         .testTarget(name: "NodeModelTests", dependencies: ["NodeModel"]),
-        .testTarget(name: "EngineTests", dependencies: ["Engine", "Steps", "LVSNode", "TestSupport"]),
+        .testTarget(name: "RenderTests", dependencies: ["Render", "Steps", "NodeModel", "TestSupport"], resources: [.copy("Golden")]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "Steps", "LVSNode", "Render", "TestSupport"]),
         .testTarget(name: "CommandLineTests", dependencies: ["lvs-node", "TestSupport"]),
         .testTarget(name: "KernelTests", dependencies: ["lvs-node", "TestSupport"]),
     ]

@@ -10,6 +10,15 @@ public protocol Driver: AnyObject {
     func write(_ changes: [Change]) throws
     /// The change in words for a plan line, without the symbol: `address 192.0.2.10/32 on lo (label lo:0)`.
     func describe(_ change: Change) -> String
+    /// Lines shown under the plan line (a file's unified diff).
+    func details(_ change: Change) -> [String]
+    /// Files survive a reboot; addresses and sysctls are live state the boot path brings back.
+    var persistsAcrossReboot: Bool { get }
+}
+
+extension Driver {
+    public func details(_ change: Change) -> [String] { [] }
+    public var persistsAcrossReboot: Bool { false }
 }
 
 /// The change a driver could not make, and why (with the operation and the object).

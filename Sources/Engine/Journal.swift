@@ -8,7 +8,7 @@ import HostAccess
 /// `change` lines, written and flushed as one; `applied STEP`.
 public final class Journal {
     public struct Header: Equatable, Sendable {
-        public enum Command: String, Sendable { case setup, rollback }
+        public enum Command: String, Sendable { case setup, rollback, start, stop }
         public var command: Command
         public var generation: Int
 

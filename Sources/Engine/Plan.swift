@@ -19,9 +19,15 @@ public struct Plan: Sendable {
     public var changes: [Change] { steps.flatMap(\.changes) }
     public var isEmpty: Bool { steps.allSatisfy { $0.changes.isEmpty } }
 
-    /// One line per change: `+ …`, `- …`, `~ … old → new`.
+    /// One line per change: `+ …`, `- …`, `~ … old → new`, each followed by its details (a file's
+    /// diff) indented.
     public func lines(_ drivers: Drivers) -> [String] {
-        steps.flatMap { step in step.changes.map { change in Plan.line(change, drivers) } }
+        changes.flatMap { Plan.lines($0, drivers) }
+    }
+
+    public static func lines(_ change: Change, _ drivers: Drivers) -> [String] {
+        let details = (try? drivers.driver(for: change.kind).details(change)) ?? []
+        return [line(change, drivers)] + details.map { "    " + $0 }
     }
 
     public static func line(_ change: Change, _ drivers: Drivers) -> String {

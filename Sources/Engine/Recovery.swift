@@ -35,6 +35,8 @@ public enum Recovery {
         switch header.command {
         case .setup: return generation.isApplied
         case .rollback: return !generation.isApplied
+        // The boot path records nothing: an interrupted start or stop is undone and can run again.
+        case .start, .stop: return false
         }
     }
 }

@@ -97,6 +97,57 @@ public enum DurableFiles {
         return names.sorted()
     }
 
+    /// What is at a path, without following a symlink there.
+    public enum Entry: Equatable, Sendable {
+        case file(mode: mode_t, bytes: [UInt8])
+        case symlink(target: String)
+        /// A directory, device or socket: nothing lvs-node writes.
+        case other(String)
+    }
+
+    public static func inspect(_ path: String) throws -> Entry? {
+        var info = stat()
+        if lstat(path, &info) != 0 {
+            if errno == ENOENT || errno == ENOTDIR { return nil }
+            throw HostError(operation: "inspecting", subject: path, errno: errno)
+        }
+        switch info.st_mode & S_IFMT {
+        case S_IFREG:
+            return .file(mode: info.st_mode & 0o7777, bytes: try read(path) ?? [])
+        case S_IFLNK:
+            var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+            let count = readlink(path, &buffer, buffer.count - 1)
+            guard count >= 0 else { throw HostError(operation: "reading the link", subject: path, errno: errno) }
+            return .symlink(target: String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self))
+        case S_IFDIR: return .other("a directory")
+        default: return .other("a special file")
+        }
+    }
+
+    /// Puts a symlink at `path` (replacing a file or link there) in one rename.
+    public static func placeSymlink(_ path: String, target: String) throws {
+        let temporary = "\(path).lvs-node-tmp"
+        unlink(temporary)
+        guard symlink(target, temporary) == 0 else { throw HostError(operation: "creating the link", subject: path, errno: errno) }
+        guard rename(temporary, path) == 0 else {
+            let saved = errno
+            unlink(temporary)
+            throw HostError(operation: "renaming the link into place", subject: path, errno: saved)
+        }
+        try syncDirectory(of: path)
+    }
+
+    /// Removes a file or symlink (never a directory); absent is fine.
+    public static func removeEntry(_ path: String) throws {
+        try remove(path)
+    }
+
+    /// The directory part of a path.
+    public static func parent(of path: String) -> String {
+        let directory = path.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
+        return directory.isEmpty ? "/" : directory
+    }
+
     private static func refuseSymlink(_ path: String) throws {
         var info = stat()
         if lstat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFLNK {

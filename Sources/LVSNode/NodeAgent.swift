@@ -1,6 +1,8 @@
 import Engine
+import Glibc
 import HostAccess
 import NodeModel
+import Render
 import Steps
 
 /// The operations behind every command (`plan`, `setup`, `status`, `rollback`, `history`), callable by the
@@ -13,29 +15,36 @@ public struct NodeAgent {
     private var journal: Journal { Journal(path: "\(environment.stateDirectory)/journal") }
     private var generations: GenerationStore { GenerationStore(directory: "\(environment.stateDirectory)/generations") }
 
-    /// Validates the spec against its role; touches nothing.
+    /// Validates the spec against its role and resolves `auto` choices from the root; touches nothing.
     public func resolve(_ input: SpecInput) throws -> (NodeSpec, Role) {
-        try input.resolve(with: environment.roleCatalog)
+        let (spec, role) = try input.resolve(with: environment.roleCatalog)
+        return (PlatformDetection.resolve(spec, root: environment.root), role)
     }
 
     public func plan(_ input: SpecInput) throws -> PlanReport {
         let (spec, role) = try resolve(input)
         let host = try Host(environment)
-        let (plan, _) = try makePlan(spec, role, host, try generations.current())
-        return PlanReport(lines: plan.lines(host.drivers), interruptedRun: journal.exists)
+        let current = try generations.current()
+        let (plan, _) = try makePlan(spec, role, host, current)
+        return PlanReport(lines: plan.lines(host.drivers), interruptedRun: journal.exists,
+                          foreignFiles: Self.foreignFiles(plan, current))
     }
 
-    public func setup(_ input: SpecInput) throws -> RunReport {
+    /// `force`: replace files at the target paths that lvs-node did not write (they are kept in the
+    /// generation and put back by rollback).
+    public func setup(_ input: SpecInput, force: Bool = false) throws -> RunReport {
         let (spec, role) = try resolve(input)
         // Plan (and so validate against the host) before anything is written, even the state directory.
         var current = try generations.current()
         var (plan, steps) = try makePlan(spec, role, try Host(environment), current)
+        if !force { try Self.refuseForeignFiles(plan, current) }
         let (host, _lock) = try openForChange()
         _ = _lock
         let recovery = try Recovery.recover(journal: journal, generations: generations, drivers: host.drivers)
         if recovery != .nothingToDo {
             current = try generations.current()
             (plan, steps) = try makePlan(spec, role, host, current)
+            if !force { try Self.refuseForeignFiles(plan, current) }
         }
         if plan.isEmpty && current?.steps == steps {
             return RunReport(lines: [], generation: nil, recovery: recovery)
@@ -78,11 +87,47 @@ public struct NodeAgent {
 
     public func history() throws -> [Generation] { try generations.all() }
 
+    /// The boot path: brings the live state (addresses, sysctls) of the generation in force back,
+    /// without touching files or making a generation. What a unit's ExecStart or `init.d start` runs.
+    public func start() throws -> RunReport {
+        try runLive(.start) { step, _ in step }
+    }
+
+    /// The boot path's stop: returns the live state the generation in force set to what it was before
+    /// lvs-node; what lvs-node found already in place stays.
+    public func stop() throws -> RunReport {
+        try runLive(.stop) { step, generation in
+            var back = step
+            back.desired = step.desired.compactMap { desired in
+                guard let prior = generation.baseline[Planner.key(step.kind, desired.subject)] else { return nil }
+                return Desired(subject: desired.subject, state: prior)
+            }
+            return back
+        }
+    }
+
+    private func runLive(_ command: Journal.Header.Command, _ target: (DesiredStep, Generation) -> DesiredStep) throws -> RunReport {
+        let (host, _lock) = try openForChange()
+        _ = _lock
+        let recovery = try Recovery.recover(journal: journal, generations: generations, drivers: host.drivers)
+        guard let generation = try generations.current() else {
+            return RunReport(lines: [], generation: nil, recovery: recovery)
+        }
+        let live = try generation.steps.filter { !(try host.drivers.driver(for: $0.kind).persistsAcrossReboot) }
+        let plan = Plan(steps: try live.map { try Planner.diff(target($0, generation), host.drivers) })
+        try Executor(drivers: host.drivers, journal: journal).run(plan, header: .init(command: command, generation: generation.number))
+        try journal.remove()
+        return RunReport(lines: plan.lines(host.drivers), generation: generation.number, recovery: recovery)
+    }
+
     // MARK: -
 
     private func makePlan(_ spec: NodeSpec, _ role: Role, _ host: Host, _ current: Generation?) throws -> (Plan, [DesiredStep]) {
         let previous = current?.steps ?? []
-        let steps = try StepBuilder(spec: spec, previous: previous, addresses: host.addresses).desiredSteps(for: role)
+        let context = RenderContext(binary: Self.executablePath(), root: environment.root.root,
+                                    stateDirectory: environment.stateDirectory)
+        let steps = try StepBuilder(spec: spec, previous: previous, addresses: host.addresses,
+                                    renderer: environment.templateRenderer, context: context).desiredSteps(for: role)
         let plan = try Planner.plan(steps, previous: previous, baseline: current?.baseline ?? [:], drivers: host.drivers)
         return (plan, steps)
     }
@@ -111,7 +156,30 @@ public struct NodeAgent {
 
     static func summary(_ spec: NodeSpec) -> String {
         let vips = spec.vips.map(\.description).joined(separator: ", ")
-        return "\(spec.role) (\(spec.mode))" + (vips.isEmpty ? "" : " vips \(vips)")
+        return "\(spec.role) (\(spec.mode), persist \(spec.persist.rawValue), init \(spec.initSystem.rawValue))"
+            + (vips.isEmpty ? "" : " vips \(vips)")
+    }
+
+    /// Files the plan would replace or remove that exist but are not lvs-node's (not in the generation in force).
+    static func foreignFiles(_ plan: Plan, _ current: Generation?) -> [String] {
+        let owned = Set(current?.steps.filter { $0.kind == FileDriver.kindName }.flatMap { $0.desired.map(\.subject) } ?? [])
+        return plan.changes.filter { $0.kind == FileDriver.kindName && $0.before != nil && !owned.contains($0.subject) }.map(\.subject)
+    }
+
+    static func refuseForeignFiles(_ plan: Plan, _ current: Generation?) throws {
+        let foreign = foreignFiles(plan, current)
+        guard !foreign.isEmpty else { return }
+        throw SpecErrors(foreign.map {
+            SpecError($0, "exists and was not written by lvs-node; refusing to replace it. Move it away, or pass --force to replace it (it is kept and put back by rollback)")
+        })
+    }
+
+    /// This binary, for the boot unit and init script to call.
+    static func executablePath() -> String {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let count = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        guard count > 0 else { return "/usr/local/sbin/lvs-node" }
+        return String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }
 
@@ -123,6 +191,6 @@ private struct Host {
     init(_ environment: NodeEnvironment) throws {
         let addresses = try environment.addresses()
         self.addresses = addresses
-        drivers = Drivers([AddressDriver(addresses), SysctlDriver(try environment.sysctls())])
+        drivers = Drivers([AddressDriver(addresses), SysctlDriver(try environment.sysctls()), FileDriver(root: environment.root)])
     }
 }

@@ -1,5 +1,6 @@
 import HostAccess
 import NodeModel
+import Render
 
 /// Where a run reads and writes: the root for files, the state directory, and the live-state controls.
 /// The command line builds the real one; tests hand in fakes.
@@ -31,6 +32,12 @@ public struct NodeEnvironment {
 
     public var roleCatalog: RoleCatalog {
         RoleCatalog(overrideDirectory: root.path("/etc/lvs-node/roles")) { path in
+            try DurableFiles.read(path).map { String(decoding: $0, as: UTF8.self) }
+        }
+    }
+
+    public var templateRenderer: TemplateRenderer {
+        TemplateRenderer(overrideDirectory: root.path("/etc/lvs-node/templates")) { path in
             try DurableFiles.read(path).map { String(decoding: $0, as: UTF8.self) }
         }
     }

@@ -5,6 +5,8 @@ public struct PlanReport {
     public var lines: [String]
     /// Set when an interrupted run's journal is waiting to be undone by the next setup or rollback.
     public var interruptedRun: Bool
+    /// Existing files lvs-node did not write that setup would replace (it refuses without --force).
+    public var foreignFiles: [String]
     public var hasChanges: Bool { !lines.isEmpty }
 }
 

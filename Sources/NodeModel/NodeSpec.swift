@@ -1,14 +1,31 @@
+/// How the node's state survives a reboot: the distribution's network configuration files.
+public enum PersistBackend: String, CaseIterable, Sendable {
+    case auto, netplan, ifcfg, none
+}
+
+/// How the node's live state is brought up at boot: a unit or init script that runs `lvs-node start`.
+public enum InitSystem: String, CaseIterable, Sendable {
+    case auto, systemd, sysv, none
+}
+
 /// What the user asked this node to be, validated: every field here is known good.
 public struct NodeSpec: Equatable, Sendable {
     public var role: String
     public var mode: String
     public var vips: [IPAddress]
+    public var persist: PersistBackend
+    public var initSystem: InitSystem
 
-    public init(role: String, mode: String, vips: [IPAddress]) {
+    public init(role: String, mode: String, vips: [IPAddress], persist: PersistBackend = .auto, initSystem: InitSystem = .auto) {
         self.role = role
         self.mode = mode
         self.vips = vips
+        self.persist = persist
+        self.initSystem = initSystem
     }
+
+    /// The values role steps may be conditioned on (`when:`).
+    public var conditions: [String: String] { ["persist": persist.rawValue, "init": initSystem.rawValue] }
 
     /// The spec as the YAML a user could feed back with `--config`: kept with each generation.
     public var yaml: String {
@@ -17,6 +34,7 @@ public struct NodeSpec: Equatable, Sendable {
             lines.append("vips:")
             lines += vips.map { "  - \($0)" }
         }
+        lines += ["persist: \(persist.rawValue)", "init: \(initSystem.rawValue)"]
         return lines.joined(separator: "\n") + "\n"
     }
 }

@@ -11,6 +11,8 @@ public struct Role: Sendable {
         public let kind: String
         /// The modes this step applies to.
         public let modes: [String]
+        /// Further conditions on the spec (`persist: [netplan]`, `init: [systemd]`); all must hold.
+        public let when: [String: [String]]
         /// Everything else in the step's entry, read by the step kind.
         public let settings: [(key: String, value: YAMLValue)]
         public let location: String
@@ -31,7 +33,15 @@ public struct Role: Sendable {
     public let defaultMode: String
     public let steps: [Step]
 
-    public func steps(for mode: String) -> [Step] { steps.filter { $0.modes.contains(mode) } }
+    /// The steps that apply to a mode and the spec's conditions, in order.
+    public func steps(for mode: String, conditions: [String: String] = [:]) -> [Step] {
+        steps.filter { step in
+            step.modes.contains(mode) && step.when.allSatisfy { key, values in conditions[key].map(values.contains) ?? false }
+        }
+    }
+
+    /// The keys a step's `when:` may test.
+    public static let conditionKeys = ["persist", "init"]
 
     public static func parse(_ text: String, source: String) throws -> Role {
         let document = try YAMLValue.parse(text, source: source)
@@ -61,9 +71,15 @@ public struct Role: Sendable {
             for mode in stepModes where !modes.contains(where: { $0.name == mode }) {
                 throw SpecError(try field("modes").location, "mode '\(mode)' is not declared under the role's modes")
             }
+            var when: [String: [String]] = [:]
+            if let condition = pairs.first(where: { $0.key == "when" })?.value {
+                for (key, value) in try condition.map("when", allowed: conditionKeys) {
+                    when[key] = try value.list("when.\(key)").map { try $0.string("a value of when.\(key)") }
+                }
+            }
             return Step(name: try field("name").string("name"), kind: try field("kind").string("kind"),
-                        modes: stepModes,
-                        settings: pairs.filter { !["name", "kind", "modes", "why"].contains($0.key) },
+                        modes: stepModes, when: when,
+                        settings: pairs.filter { !["name", "kind", "modes", "why", "when"].contains($0.key) },
                         location: entry.location)
         }
         return Role(name: name, summary: summary, modes: modes, defaultMode: defaultMode, steps: steps)

@@ -12,20 +12,26 @@ public struct SpecInput: Sendable {
     public var role: Item?
     public var mode: Item?
     public var vips: [Item] = []
+    public var persist: Item?
+    public var initSystem: Item?
 
-    public init(role: Item? = nil, mode: Item? = nil, vips: [Item] = []) {
+    public init(role: Item? = nil, mode: Item? = nil, vips: [Item] = [], persist: Item? = nil, initSystem: Item? = nil) {
         self.role = role
         self.mode = mode
         self.vips = vips
+        self.persist = persist
+        self.initSystem = initSystem
     }
 
-    public static func fromFlags(role: String?, mode: String?, vips: [String]) -> SpecInput {
+    public static func fromFlags(role: String?, mode: String?, vips: [String], persist: String? = nil, initSystem: String? = nil) -> SpecInput {
         SpecInput(role: role.map { Item($0, at: "--role") },
                   mode: mode.map { Item($0, at: "--mode") },
-                  vips: vips.map { Item($0, at: "--vip") })
+                  vips: vips.map { Item($0, at: "--vip") },
+                  persist: persist.map { Item($0, at: "--persist") },
+                  initSystem: initSystem.map { Item($0, at: "--init") })
     }
 
-    public static let yamlKeys = ["role", "mode", "vips"]
+    public static let yamlKeys = ["role", "mode", "vips", "persist", "init"]
 
     /// The node spec file (`--config`): unknown keys and wrong types are errors naming the line.
     public static func fromYAML(_ text: String, source: String) throws -> SpecInput {
@@ -35,6 +41,8 @@ public struct SpecInput: Sendable {
             switch key {
             case "role": input.role = Item(try value.string("role"), at: value.location)
             case "mode": input.mode = Item(try value.string("mode"), at: value.location)
+            case "persist": input.persist = Item(try value.string("persist"), at: value.location)
+            case "init": input.initSystem = Item(try value.string("init"), at: value.location)
             case "vips":
                 input.vips = try value.list("vips").enumerated().map { index, item in
                     Item(try item.string("vips[\(index)]"), at: "\(item.location) (vips[\(index)])")
@@ -80,7 +88,19 @@ public struct SpecInput: Sendable {
             addresses.append(address)
         }
 
+        let persist = Self.choice(persist, PersistBackend.self, "--persist", &errors) ?? .auto
+        let initSystem = Self.choice(initSystem, InitSystem.self, "--init", &errors) ?? .auto
+
         if !errors.isEmpty { throw SpecErrors(errors) }
-        return (NodeSpec(role: definition.name, mode: modeName, vips: addresses), definition)
+        return (NodeSpec(role: definition.name, mode: modeName, vips: addresses, persist: persist, initSystem: initSystem), definition)
+    }
+
+    private static func choice<T: RawRepresentable & CaseIterable>(_ item: Item?, _: T.Type, _ flag: String,
+                                                                   _ errors: inout [SpecError]) -> T? where T.RawValue == String {
+        guard let item else { return nil }
+        if let value = T(rawValue: item.text) { return value }
+        let known = T.allCases.map(\.rawValue).joined(separator: ", ")
+        errors.append(SpecError(item.location, "'\(item.text)' is not a choice for \(flag.dropFirst(2)); use one of: \(known)"))
+        return nil
     }
 }

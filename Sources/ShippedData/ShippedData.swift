@@ -1,7 +1,16 @@
-// The roles (and later templates) that ship inside the binary, so a copied binary works alone.
-// An operator's file of the same name under /etc/lvs-node/ takes precedence (see RoleCatalog).
+// The roles and templates that ship inside the binary, so a copied binary works alone.
+// An operator's file of the same name under /etc/lvs-node/ takes precedence (see the catalogs).
 public enum ShippedData {
     public static let roles: [String: [UInt8]] = [
         "realserver": PackageResources.realserver_yaml,
+    ]
+
+    /// Keyed by the name roles use, without `.mustache`.
+    public static let templates: [String: [UInt8]] = [
+        "sysctl.conf": PackageResources.sysctl_conf_mustache,
+        "netplan-vips.yaml": PackageResources.netplan_vips_yaml_mustache,
+        "ifcfg-vip": PackageResources.ifcfg_vip_mustache,
+        "lvs-node.service": PackageResources.lvs_node_service_mustache,
+        "lvs-node.init": PackageResources.lvs_node_init_mustache,
     ]
 }

@@ -1,6 +1,7 @@
 import Engine
 import HostAccess
 import NodeModel
+import Render
 
 /// Turns a role's steps into desired state for one spec. Reads the host only to keep what is already
 /// right (address labels) and to refuse what cannot work (a missing interface); changes nothing.
@@ -9,21 +10,27 @@ public struct StepBuilder {
     /// The steps of the generation in force, so labels stay stable across runs.
     public let previous: [DesiredStep]
     public let addresses: AddressControl
+    public let renderer: TemplateRenderer
+    public let context: RenderContext
 
-    public init(spec: NodeSpec, previous: [DesiredStep], addresses: AddressControl) {
+    /// `spec.persist` and `spec.initSystem` must already be resolved from `auto`.
+    public init(spec: NodeSpec, previous: [DesiredStep], addresses: AddressControl,
+                renderer: TemplateRenderer, context: RenderContext) {
         self.spec = spec
         self.previous = previous
         self.addresses = addresses
+        self.renderer = renderer
+        self.context = context
     }
 
-    public static let kinds = [SysctlStep.kind, VIPAddressStep.kind]
+    public static let kinds = [SysctlStep.kind, VIPAddressStep.kind, FileStep.fileKind, FileStep.symlinkKind]
 
     public func desiredSteps(for role: Role) throws -> [DesiredStep] {
         var errors: [SpecError] = []
         var steps: [DesiredStep] = []
-        for step in role.steps(for: spec.mode) {
+        for step in role.steps(for: spec.mode, conditions: spec.conditions) {
             do {
-                steps.append(try build(step))
+                steps.append(try build(step, earlier: steps))
             } catch let error as SpecError {
                 errors.append(error)
             } catch let error as SpecErrors {
@@ -34,8 +41,15 @@ public struct StepBuilder {
         return steps
     }
 
-    private func build(_ step: Role.Step) throws -> DesiredStep {
+    private func build(_ step: Role.Step, earlier: [DesiredStep]) throws -> DesiredStep {
         switch step.kind {
+        case FileStep.fileKind, FileStep.symlinkKind:
+            try context.validate()
+            do {
+                return try FileStep.desired(step, values: context.values(spec, earlier: earlier), renderer: renderer)
+            } catch let error as TemplateRenderer.Failure {
+                throw SpecError(step.location, "step '\(step.name)': \(error)")
+            }
         case SysctlStep.kind:
             return try SysctlStep.desired(step)
         case VIPAddressStep.kind:

@@ -11,16 +11,18 @@ struct Setup: ParsableCommand {
     @OptionGroup var spec: SpecOptions
     @Flag(name: .customLong("dry-run"), help: "Print the changes and touch nothing (same as plan).")
     var dryRun = false
+    @Flag(help: "Replace files at lvs-node's paths that it did not write (rollback puts them back).")
+    var force = false
 
     func run() throws {
         try ExitStatus.guarding {
             let agent = NodeAgent(location.environment)
             if dryRun { return PlanCommand.show(try agent.plan(try spec.input(agent.environment))) }
-            let report = try agent.setup(try spec.input(agent.environment))
+            let report = try agent.setup(try spec.input(agent.environment), force: force)
             Output.recovery(report.recovery)
             report.lines.forEach { print($0) }
             if let generation = report.generation {
-                print("applied generation \(generation): \(Output.count(report.lines.count, "change"))")
+                print("applied generation \(generation): \(Output.count(Output.changeCount(report.lines), "change"))")
             } else {
                 print("no changes needed: the host already matches the spec")
             }
@@ -50,7 +52,11 @@ struct PlanCommand: ParsableCommand {
             print("note: an interrupted run left a journal; setup will undo it first")
         }
         report.lines.forEach { print($0) }
-        print(report.hasChanges ? "\(Output.count(report.lines.count, "change")) pending" : "no changes: the host matches the spec")
+        for path in report.foreignFiles {
+            print("note: \(path) exists and was not written by lvs-node; setup refuses to replace it without --force")
+        }
+        let count = Output.changeCount(report.lines)
+        print(report.hasChanges ? "\(Output.count(count, "change")) pending" : "no changes: the host matches the spec")
         return report.hasChanges ? ExitStatus.pending : ExitStatus.success
     }
 }
@@ -99,8 +105,38 @@ struct Rollback: ParsableCommand {
                 return ExitStatus.success
             }
             report.lines.forEach { print($0) }
-            print("rolled back generation \(generation): \(Output.count(report.lines.count, "change"))")
+            print("rolled back generation \(generation): \(Output.count(Output.changeCount(report.lines), "change"))")
             return ExitStatus.success
+        }
+    }
+}
+
+/// The boot path, run by the unit or init script setup installs.
+struct Start: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Bring back the live state (VIPs, sysctls) of the generation in force; the boot path.",
+        discussion: "Touches no files and makes no generation; what the boot unit's ExecStart and `init.d … start` run.")
+
+    @OptionGroup var location: LocationOptions
+
+    func run() throws {
+        try ExitStatus.guarding {
+            let report = try NodeAgent(location.environment).start()
+            return Output.live(report, verb: "started")
+        }
+    }
+}
+
+struct Stop: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Take the live state of the generation in force back to how it was before lvs-node; the boot path's stop.")
+
+    @OptionGroup var location: LocationOptions
+
+    func run() throws {
+        try ExitStatus.guarding {
+            let report = try NodeAgent(location.environment).stop()
+            return Output.live(report, verb: "stopped")
         }
     }
 }
@@ -125,6 +161,20 @@ struct History: ParsableCommand {
 
 enum Output {
     static func count(_ number: Int, _ noun: String) -> String { "\(number) \(noun)\(number == 1 ? "" : "s")" }
+
+    /// Plan lines without the indented detail lines (a file's diff).
+    static func changeCount(_ lines: [String]) -> Int { lines.filter { !$0.hasPrefix(" ") }.count }
+
+    static func live(_ report: RunReport, verb: String) -> Int32 {
+        recovery(report.recovery)
+        guard let generation = report.generation else {
+            print("nothing to do: no generation is in force")
+            return ExitStatus.success
+        }
+        report.lines.forEach { print($0) }
+        print("\(verb) generation \(generation): \(count(changeCount(report.lines), "change"))")
+        return ExitStatus.success
+    }
 
     static func recovery(_ outcome: Recovery.Outcome) {
         if case .undone(let steps) = outcome {

@@ -4,8 +4,8 @@ import ArgumentParser
 struct LVSNodeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lvs-node",
-        abstract: "Makes a Linux host an LVS real server (and later director or router), keeps it so, and undoes it.",
+        abstract: "Makes a Linux host an LVS real server, keeps it so across reboots, and undoes it.",
         discussion: ExitStatus.help,
-        subcommands: [Setup.self, PlanCommand.self, Status.self, Rollback.self, History.self]
+        subcommands: [Setup.self, PlanCommand.self, Status.self, Rollback.self, History.self, Start.self, Stop.self]
     )
 }

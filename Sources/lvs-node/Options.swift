@@ -25,12 +25,18 @@ struct SpecOptions: ParsableArguments {
     @Option(name: .customLong("vip"), help: ArgumentHelp("A virtual IP; repeat for several.", valueName: "address"))
     var vips: [String] = []
 
+    @Option(help: ArgumentHelp("How the state survives a reboot: auto, netplan, ifcfg or none (auto: from /etc/netplan, /etc/sysconfig/network-scripts, /etc/os-release).", valueName: "backend"))
+    var persist: String?
+
+    @Option(name: .customLong("init"), help: ArgumentHelp("What brings the live state up at boot: auto, systemd, sysv or none.", valueName: "system"))
+    var initSystem: String?
+
     @Option(help: ArgumentHelp("Read the node spec from this YAML file instead of the flags above.", valueName: "file"))
     var config: String?
 
     func validate() throws {
-        if config != nil && (role != nil || mode != nil || !vips.isEmpty) {
-            throw ValidationError("give the spec either as --config FILE or as --role/--mode/--vip flags, not both")
+        if config != nil && (role != nil || mode != nil || !vips.isEmpty || persist != nil || initSystem != nil) {
+            throw ValidationError("give the spec either as --config FILE or as --role/--mode/--vip/--persist/--init flags, not both")
         }
         if config == nil && role == nil {
             throw ValidationError("say which role this host takes with --role (\(RoleCatalog.shippedNames.joined(separator: ", "))) or give --config FILE")
@@ -39,6 +45,6 @@ struct SpecOptions: ParsableArguments {
 
     func input(_ environment: NodeEnvironment) throws -> SpecInput {
         if let config { return try environment.readSpecFile(config) }
-        return SpecInput.fromFlags(role: role, mode: mode, vips: vips)
+        return SpecInput.fromFlags(role: role, mode: mode, vips: vips, persist: persist, initSystem: initSystem)
     }
 }

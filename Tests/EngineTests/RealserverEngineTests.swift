@@ -11,7 +11,7 @@ import TestSupport
         let node = FakeNode()
         let report = try node.agent.setup(FakeNode.realserver("192.0.2.10", "192.0.2.11"))
         #expect(report.generation == 1)
-        #expect(report.lines.count == 6)
+        #expect(report.lines.filter { !$0.hasPrefix(" ") }.count == 7)
         #expect(node.kernel.labels(on: "lo") == ["127.0.0.1/8": "lo", "192.0.2.10/32": "lo:0", "192.0.2.11/32": "lo:1"])
         for key in ["all", "lo"] {
             #expect(node.kernel.sysctl("net.ipv4.conf.\(key).arp_ignore") == "1")
@@ -26,6 +26,13 @@ import TestSupport
         _ = try node.agent.setup(FakeNode.realserver("192.0.2.10"))
         #expect(order.last == "add 192.0.2.10/32")
         #expect(order.dropLast().allSatisfy { $0.hasPrefix("write ") })
+    }
+
+    @Test func theSysctlDropInHoldsTheRolesSysctls() throws {
+        let node = FakeNode()
+        _ = try node.agent.setup(FakeNode.realserver("192.0.2.10"))
+        let conf = try String(contentsOfFile: node.directory.file("etc/sysctl.d/90-lvs-node.conf"), encoding: .utf8)
+        #expect(conf.contains("net.ipv4.conf.lo.arp_announce = 2"))
     }
 
     @Test func secondIdenticalSetupChangesNothing() throws {
@@ -44,13 +51,16 @@ import TestSupport
         let before = node.kernel.snapshot
         let plan = try node.agent.plan(FakeNode.realserver("192.0.2.10"))
         #expect(node.kernel.snapshot == before)
-        #expect(plan.lines == [
+        #expect(Array(plan.lines.prefix(7)) == [
             "~ sysctl net.ipv4.conf.all.arp_ignore 0 → 1",
             "~ sysctl net.ipv4.conf.all.arp_announce 0 → 2",
             "~ sysctl net.ipv4.conf.lo.arp_ignore 0 → 1",
             "~ sysctl net.ipv4.conf.lo.arp_announce 0 → 2",
             "+ address 192.0.2.10/32 on lo (label lo:0)",
+            "+ file /etc/sysctl.d/90-lvs-node.conf (mode 0644)",
+            "    --- /dev/null",
         ])
+        #expect(plan.lines.contains("    +net.ipv4.conf.all.arp_ignore = 1"))
         #expect(!FileManager.default.fileExists(atPath: node.stateDirectory))
     }
 

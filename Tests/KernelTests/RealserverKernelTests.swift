@@ -42,7 +42,7 @@ final class RealserverKernelTests {
         #expect(try namespace.sysctl("net.ipv4.conf.all.arp_announce") == "2")
         #expect(try namespace.sysctl("net.ipv4.conf.lo.arp_ignore") == "1")
         #expect(try namespace.sysctl("net.ipv4.conf.lo.arp_announce") == "2")
-        #expect(result.stdout.contains("applied generation 1: 6 changes"))
+        #expect(result.stdout.contains("applied generation 1: 7 changes"))
     }
 
     @Test func aSecondIdenticalSetupChangesNothingAndSaysSo() throws {

@@ -23,7 +23,20 @@ import Testing
             .resolve(with: catalog)
         #expect(spec.mode == "dr")
         #expect(spec.vips.map(\.description) == ["192.0.2.10", "2001:db8::10"])
-        #expect(role.steps(for: "dr").map(\.name) == ["arp-suppression", "vips"])
+        #expect(role.steps(for: "dr").map(\.name) == ["arp-suppression", "vips", "sysctl-file"])
+        #expect(spec.persist == .auto && spec.initSystem == .auto)
+    }
+
+    @Test func persistAndInitChooseTheRoleSteps() throws {
+        let (spec, role) = try SpecInput.fromFlags(role: "realserver", mode: nil, vips: ["192.0.2.10"], persist: "netplan", initSystem: "systemd")
+            .resolve(with: catalog)
+        #expect(role.steps(for: spec.mode, conditions: spec.conditions).map(\.name)
+                == ["arp-suppression", "vips", "sysctl-file", "netplan", "systemd-unit", "systemd-enable"])
+        let sysv = role.steps(for: "dr", conditions: ["persist": "ifcfg", "init": "sysv"]).map(\.name)
+        #expect(sysv == ["arp-suppression", "vips", "sysctl-file", "ifcfg", "sysv-script", "sysv-links"])
+        let found = errors(.fromFlags(role: "realserver", mode: nil, vips: ["192.0.2.10"], persist: "networkd", initSystem: "upstart"))
+        #expect(found.map(\.message) == ["'networkd' is not a choice for persist; use one of: auto, netplan, ifcfg, none",
+                                          "'upstart' is not a choice for init; use one of: auto, systemd, sysv, none"])
     }
 
     @Test(arguments: [

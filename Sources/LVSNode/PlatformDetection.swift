@@ -1,0 +1,49 @@
+import HostAccess
+import NodeModel
+
+/// Resolves `--persist auto` and `--init auto` from what the root holds.
+enum PlatformDetection {
+    static func resolve(_ spec: NodeSpec, root: HostRoot) -> NodeSpec {
+        var resolved = spec
+        if spec.persist == .auto { resolved.persist = persist(root) }
+        if spec.initSystem == .auto { resolved.initSystem = initSystem(root) }
+        return resolved
+    }
+
+    /// netplan where /etc/netplan exists (Ubuntu), ifcfg where the RHEL network scripts are, else by
+    /// /etc/os-release; none where neither applies (Debian's ifupdown: the boot unit alone brings the
+    /// VIPs up).
+    static func persist(_ root: HostRoot) -> PersistBackend {
+        if isDirectory(root.path("/etc/netplan")) { return .netplan }
+        if isDirectory(root.path("/etc/sysconfig/network-scripts")) { return .ifcfg }
+        let family = osFamily(root)
+        if family.contains("ubuntu") { return .netplan }
+        if family.contains(where: { ["rhel", "centos", "fedora"].contains($0) }) { return .ifcfg }
+        return .none
+    }
+
+    /// systemd where it runs or is installed, SysV where only /etc/init.d exists.
+    static func initSystem(_ root: HostRoot) -> InitSystem {
+        if isDirectory(root.path("/run/systemd/system")) || isDirectory(root.path("/etc/systemd/system")) { return .systemd }
+        if isDirectory(root.path("/etc/init.d")) { return .sysv }
+        return .none
+    }
+
+    /// ID and ID_LIKE from os-release, lower-cased.
+    static func osFamily(_ root: HostRoot) -> [String] {
+        guard let bytes = (try? DurableFiles.read(root.path("/etc/os-release"))) ?? nil else { return [] }
+        var words: [String] = []
+        for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") {
+            for key in ["ID=", "ID_LIKE="] where line.hasPrefix(key) {
+                let value = line.dropFirst(key.count).filter { $0 != "\"" && $0 != "'" }
+                words += value.lowercased().split(separator: " ").map(String.init)
+            }
+        }
+        return words
+    }
+
+    private static func isDirectory(_ path: String) -> Bool {
+        if case .other("a directory")? = try? DurableFiles.inspect(path) { return true }
+        return false
+    }
+}

@@ -1,0 +1,132 @@
+import Engine
+import Glibc
+import HostAccess
+import Render
+
+/// Files and symlinks under the root. Subject: the path as on the host (`/etc/netplan/60-lvs-node.yaml`);
+/// state: `file MODE` and the content on the next line (`file MODE hex` when it is not UTF-8, so any
+/// file lvs-node replaces comes back byte for byte), or `link TARGET`.
+public final class FileDriver: Driver {
+    public static let kindName = "file"
+    public var kind: String { Self.kindName }
+    public var persistsAcrossReboot: Bool { true }
+    private let root: HostRoot
+
+    public init(root: HostRoot) { self.root = root }
+
+    public static func fileState(mode: mode_t, content: String) -> String { "file \(octal(mode))\n\(content)" }
+    public static func linkState(target: String) -> String { "link \(target)" }
+
+    public func read(_ subjects: [String]) throws -> [String?] {
+        try subjects.map { subject in
+            switch try DurableFiles.inspect(root.path(subject)) {
+            case nil: return nil
+            case .file(let mode, let bytes)?:
+                if let text = String(validating: bytes, as: UTF8.self) { return Self.fileState(mode: mode, content: text) }
+                return "file \(Self.octal(mode)) hex\n" + bytes.map { Self.hex($0) }.joined()
+            case .symlink(let target)?: return Self.linkState(target: target)
+            case .other(let what)?: return "other \(what)"
+            }
+        }
+    }
+
+    public func write(_ changes: [Change]) throws {
+        for change in changes {
+            do {
+                try write(change)
+            } catch {
+                throw ChangeFailure(change: change, underlying: error)
+            }
+        }
+    }
+
+    private func write(_ change: Change) throws {
+        let path = root.path(change.subject)
+        guard let after = change.after else {
+            if case .other(let what)? = try DurableFiles.inspect(path) {
+                throw HostError(operation: "refusing to remove", subject: "\(change.subject), which is \(what)", errno: EISDIR)
+            }
+            try DurableFiles.removeEntry(path)
+            return
+        }
+        try DurableFiles.makeDirectories(DurableFiles.parent(of: path))
+        switch try State(after) {
+        case .file(let mode, let bytes):
+            if case .symlink? = try DurableFiles.inspect(path) { try DurableFiles.removeEntry(path) }
+            try DurableFiles.writeAtomically(path, bytes, mode: mode)
+        case .link(let target):
+            try DurableFiles.placeSymlink(path, target: target)
+        }
+    }
+
+    public func describe(_ change: Change) -> String {
+        func what(_ state: String?) -> String {
+            guard let state, let parsed = try? State(state) else { return "" }
+            switch parsed {
+            case .file(let mode, _): return "mode \(Self.octal(mode))"
+            case .link(let target): return "→ \(target)"
+            }
+        }
+        switch (change.before, change.after) {
+        case let (before?, after?):
+            let (old, new) = (what(before), what(after))
+            return old == new ? "file \(change.subject) (\(new))" : "file \(change.subject) \(old) → \(new)"
+        case let (nil, after?): return "file \(change.subject) (\(what(after)))"
+        case let (before?, nil): return "file \(change.subject) (\(what(before)))"
+        case (nil, nil): return "file \(change.subject)"
+        }
+    }
+
+    /// The content change as a unified diff.
+    public func details(_ change: Change) -> [String] {
+        func text(_ state: String?) -> String {
+            guard let state, let newline = state.firstIndex(of: "\n"), state.hasPrefix("file ") else { return "" }
+            return String(state[state.index(after: newline)...])
+        }
+        return UnifiedDiff.lines(from: text(change.before), to: text(change.after),
+                                 oldName: change.before == nil ? "/dev/null" : "a\(change.subject)",
+                                 newName: change.after == nil ? "/dev/null" : "b\(change.subject)")
+    }
+
+    enum State {
+        case file(mode: mode_t, bytes: [UInt8])
+        case link(target: String)
+
+        init(_ state: String) throws {
+            if state.hasPrefix("link ") {
+                self = .link(target: String(state.dropFirst(5)))
+                return
+            }
+            let newline = state.firstIndex(of: "\n") ?? state.endIndex
+            let header = state[..<newline].split(separator: " ")
+            let body = newline == state.endIndex ? "" : String(state[state.index(after: newline)...])
+            guard header.count >= 2, header[0] == "file", let mode = mode_t(header[1], radix: 8) else {
+                throw HostError(operation: "reading the state", subject: "'\(state.prefix(40))'", errno: EINVAL)
+            }
+            if header.count == 3 && header[2] == "hex" {
+                var bytes: [UInt8] = []
+                var digits = body.utf8.makeIterator()
+                while let high = digits.next(), let low = digits.next() {
+                    bytes.append(UInt8(FileDriver.nibble(high) << 4 | FileDriver.nibble(low)))
+                }
+                self = .file(mode: mode, bytes: bytes)
+            } else {
+                self = .file(mode: mode, bytes: Array(body.utf8))
+            }
+        }
+    }
+
+    static func octal(_ mode: mode_t) -> String {
+        let digits = String(mode, radix: 8)
+        return String(repeating: "0", count: max(0, 4 - digits.count)) + digits
+    }
+
+    private static func hex(_ byte: UInt8) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        return String(decoding: [digits[Int(byte >> 4)], digits[Int(byte & 15)]], as: UTF8.self)
+    }
+
+    private static func nibble(_ digit: UInt8) -> UInt8 {
+        digit >= 97 ? digit - 87 : digit - 48
+    }
+}

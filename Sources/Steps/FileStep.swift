@@ -1,0 +1,101 @@
+import Engine
+import Glibc
+import NodeModel
+import Render
+
+/// What file templates may use: the spec, where lvs-node runs, and the desired state of the steps
+/// before the file step (VIPs with their labels, sysctls).
+public struct RenderContext {
+    /// Paths the boot unit and init script call lvs-node with.
+    public var binary: String
+    public var root: String
+    public var stateDirectory: String
+
+    public init(binary: String, root: String, stateDirectory: String) {
+        self.binary = binary
+        self.root = root
+        self.stateDirectory = stateDirectory
+    }
+
+    /// Values written into unit files and shell scripts between quotes must not end the quoting.
+    func validate() throws {
+        for (name, value) in [("the lvs-node binary path", binary), ("--root", root), ("--state-dir", stateDirectory)] {
+            if let bad = value.first(where: { "'\"\\\n$`%".contains($0) }) {
+                throw SpecError(name, "'\(value)' contains \(bad == "\n" ? "a newline" : "'\(bad)'"), which cannot be written safely into a boot script; use a plain path")
+            }
+        }
+    }
+
+    func values(_ spec: NodeSpec, earlier: [DesiredStep]) -> [String: Any] {
+        var addresses: [[String: Any]] = []
+        var sysctls: [[String: Any]] = []
+        for step in earlier {
+            for desired in step.desired {
+                guard let state = desired.state else { continue }
+                if step.kind == AddressDriver.kindName {
+                    let cidr = String(desired.subject.split(separator: " ").last ?? "")
+                    var entry: [String: Any] = ["cidr": cidr, "address": String(cidr.split(separator: "/").first ?? "")]
+                    if state != AddressDriver.presentWithoutLabel { entry["label"] = state }
+                    addresses.append(entry)
+                } else if step.kind == SysctlDriver.kindName {
+                    sysctls.append(["name": SysctlDriver.key(desired.subject).description, "value": state])
+                }
+            }
+        }
+        return ["role": spec.role, "mode": spec.mode, "service": "lvs-node-\(spec.role)",
+                "binary": binary, "root": root, "stateDirectory": stateDirectory,
+                "addresses": addresses, "sysctls": sysctls]
+    }
+}
+
+/// Role steps `kind: file` (a file from a template) and `kind: symlink`. `path` is itself a template,
+/// or a list of them; with `each: labelled-address` the step writes one file per IPv4 VIP, the
+/// address's fields added to the context (`ifcfg-{{label}}`).
+enum FileStep {
+    static let fileKind = "file"
+    static let symlinkKind = "symlink"
+
+    static func desired(_ step: Role.Step, values: [String: Any], renderer: TemplateRenderer) throws -> DesiredStep {
+        let pathTemplate = try step.requiredSetting("path")
+        var contexts = [values]
+        if let each = step.setting("each") {
+            guard try each.string("each") == "labelled-address" else {
+                throw SpecError(each.location, "each: must be labelled-address")
+            }
+            let addresses = values["addresses"] as? [[String: Any]] ?? []
+            contexts = addresses.filter { $0["label"] != nil }.map { values.merging($0) { _, element in element } }
+        }
+        let paths: [String]
+        if case .list(let items) = pathTemplate.content {
+            paths = try items.map { try $0.string("path") }
+        } else {
+            paths = [try pathTemplate.string("path")]
+        }
+        let desired = try contexts.flatMap { context in paths.map { (context, $0) } }.map { context, template -> Desired in
+            let path = try TemplateRenderer.render(template, context, origin: pathTemplate.location)
+            guard path.hasPrefix("/"), !path.split(separator: "/").contains("..") else {
+                throw SpecError(pathTemplate.location, "the path '\(path)' must be absolute and must not contain '..'")
+            }
+            switch step.kind {
+            case symlinkKind:
+                let target = try step.requiredSetting("target")
+                let rendered = try TemplateRenderer.render(try target.string("target"), context, origin: target.location)
+                return Desired(subject: path, state: FileDriver.linkState(target: rendered))
+            default:
+                let template = try step.requiredSetting("template").string("template")
+                let content = try renderer.render(template, context)
+                return Desired(subject: path, state: FileDriver.fileState(mode: try mode(step), content: content))
+            }
+        }
+        return DesiredStep(name: step.name, kind: FileDriver.kindName, desired: desired)
+    }
+
+    private static func mode(_ step: Role.Step) throws -> mode_t {
+        guard let value = step.setting("mode") else { return 0o644 }
+        let text = try value.string("mode")
+        guard let mode = mode_t(text, radix: 8), mode <= 0o7777 else {
+            throw SpecError(value.location, "mode '\(text)' is not an octal file mode such as \"0644\"")
+        }
+        return mode
+    }
+}
