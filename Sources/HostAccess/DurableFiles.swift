@@ -34,6 +34,10 @@ public enum DurableFiles {
         do {
             try writeAll(fd, bytes, path: temporary)
             guard fchmod(fd, mode) == 0 else { throw HostError(operation: "setting the mode of", subject: temporary, errno: errno) }
+            // Configuration is root's, whatever group a set-gid directory would hand out.
+            if geteuid() == 0 && fchown(fd, 0, 0) != 0 {
+                throw HostError(operation: "setting the owner of", subject: temporary, errno: errno)
+            }
             guard fsync(fd) == 0 else { throw HostError(operation: "syncing", subject: temporary, errno: errno) }
             close(fd)
         } catch {

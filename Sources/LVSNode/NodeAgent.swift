@@ -80,7 +80,7 @@ public struct NodeAgent {
         }
         let host = try Host(environment)
         let drift = try generation.steps.flatMap { step in
-            try Planner.diff(step, host.drivers).changes.map { Plan.line($0, host.drivers) }
+            try Planner.diff(step, host.drivers).changes.flatMap { Plan.lines($0, host.drivers) }
         }
         return StatusReport(generation: generation, drift: drift, interruptedRun: journal.exists)
     }

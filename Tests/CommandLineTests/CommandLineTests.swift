@@ -80,6 +80,18 @@ import TestSupport
         #expect(missing.stderr.contains("does not exist"))
     }
 
+    @Test func theBinaryWorksCopiedAloneBecauseRolesAndTemplatesAreInside() throws {
+        let copy = directory.file("elsewhere/lvs-node")
+        try FileManager.default.createDirectory(atPath: directory.file("elsewhere"), withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: lvsNodeBinary, toPath: copy)
+        let arguments = ["plan", "--role", "realserver", "--vip", "192.0.2.10", "--persist", "netplan", "--init", "sysv",
+                         "--root", directory.file("root"), "--state-dir", directory.file("state")]
+        let result = try namespace.map { try $0.run(copy, arguments) } ?? runProcess(copy, arguments)
+        #expect(result.status == 2, "\(result)")
+        #expect(result.stdout.contains("+ file /etc/netplan/60-lvs-node.yaml (mode 0600)"))
+        #expect(result.stdout.contains("+ file /etc/init.d/lvs-node-realserver (mode 0755)"))
+    }
+
     @Test func readOnlyCommandsOnAFreshRootSayThereIsNothing() throws {
         let status = try lvsNode(["status"])
         #expect(status.status == 0)

@@ -35,6 +35,50 @@ import TestSupport
         #expect(conf.contains("net.ipv4.conf.lo.arp_announce = 2"))
     }
 
+    @Test func anEditedFileIsDriftAndSetupPutsItBack() throws {
+        let node = FakeNode()
+        _ = try node.agent.setup(FakeNode.realserver("192.0.2.10"))
+        let path = node.directory.file("etc/sysctl.d/90-lvs-node.conf")
+        let written = try String(contentsOfFile: path, encoding: .utf8)
+        try written.replacingOccurrences(of: "net.ipv4.conf.lo.arp_announce = 2", with: "net.ipv4.conf.lo.arp_announce = 0")
+            .write(toFile: path, atomically: true, encoding: .utf8)
+        let drift = try node.agent.status().drift
+        #expect(drift.first == "~ file /etc/sysctl.d/90-lvs-node.conf (mode 0644)")
+        #expect(drift.contains("    -net.ipv4.conf.lo.arp_announce = 0"))
+        #expect(drift.contains("    +net.ipv4.conf.lo.arp_announce = 2"))
+        _ = try node.agent.setup(FakeNode.realserver("192.0.2.10"))
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == written)
+    }
+
+    @Test(arguments: [
+        (["etc/netplan/"], "", "netplan"),
+        (["etc/sysconfig/network-scripts/"], "", "ifcfg"),
+        ([], "NAME=\"Ubuntu\"\nID=ubuntu\nID_LIKE=debian\n", "netplan"),
+        ([], "ID=\"rocky\"\nID_LIKE=\"rhel centos fedora\"\n", "ifcfg"),
+        ([], "ID=debian\n", "none"),
+    ])
+    func persistAutoFollowsTheRoot(directories: [String], osRelease: String, expected: String) throws {
+        let node = FakeNode()
+        for directory in directories {
+            try FileManager.default.createDirectory(atPath: node.directory.file(directory), withIntermediateDirectories: true)
+        }
+        if !osRelease.isEmpty {
+            try FileManager.default.createDirectory(atPath: node.directory.file("etc"), withIntermediateDirectories: true)
+            try osRelease.write(toFile: node.directory.file("etc/os-release"), atomically: true, encoding: .utf8)
+        }
+        let (spec, _) = try node.agent.resolve(FakeNode.realserver("192.0.2.10"))
+        #expect(spec.persist.rawValue == expected)
+        #expect(spec.initSystem == .none)
+    }
+
+    @Test func initAutoFollowsTheRoot() throws {
+        let node = FakeNode()
+        try FileManager.default.createDirectory(atPath: node.directory.file("etc/init.d"), withIntermediateDirectories: true)
+        #expect(try node.agent.resolve(FakeNode.realserver("192.0.2.10")).0.initSystem == .sysv)
+        try FileManager.default.createDirectory(atPath: node.directory.file("etc/systemd/system"), withIntermediateDirectories: true)
+        #expect(try node.agent.resolve(FakeNode.realserver("192.0.2.10")).0.initSystem == .systemd)
+    }
+
     @Test func secondIdenticalSetupChangesNothing() throws {
         let node = FakeNode()
         _ = try node.agent.setup(FakeNode.realserver("192.0.2.10"))
