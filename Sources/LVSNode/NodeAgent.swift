@@ -126,9 +126,10 @@ public struct NodeAgent {
         let previous = current?.steps ?? []
         let context = RenderContext(binary: Self.executablePath(), root: environment.root.root,
                                     stateDirectory: environment.stateDirectory)
-        let steps = try StepBuilder(spec: spec, previous: previous, addresses: host.addresses,
+        let steps = try StepBuilder(spec: spec, previous: previous, host: host.view,
                                     renderer: environment.templateRenderer, context: context).desiredSteps(for: role)
         let plan = try Planner.plan(steps, previous: previous, baseline: current?.baseline ?? [:], drivers: host.drivers)
+        if let missing = SysctlDriver.missing(in: plan) { throw missing }
         return (plan, steps)
     }
 
@@ -185,12 +186,12 @@ public struct NodeAgent {
 
 /// The live-state controls of one run and the drivers over them.
 private struct Host {
-    let addresses: AddressControl
+    let view: HostView
     let drivers: Drivers
 
     init(_ environment: NodeEnvironment) throws {
-        let addresses = try environment.addresses()
-        self.addresses = addresses
-        drivers = Drivers([AddressDriver(addresses), SysctlDriver(try environment.sysctls()), FileDriver(root: environment.root)])
+        view = HostView(addresses: try environment.addresses(), links: try environment.links(), routes: try environment.routes())
+        drivers = Drivers([AddressDriver(view.addresses), LinkDriver(view.links), RouteDriver(view.routes),
+                           SysctlDriver(try environment.sysctls()), FileDriver(root: environment.root)])
     }
 }

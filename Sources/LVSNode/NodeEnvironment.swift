@@ -8,16 +8,22 @@ public struct NodeEnvironment {
     public let root: HostRoot
     public let stateDirectory: String
     public let addresses: () throws -> AddressControl
+    public let links: () throws -> LinkControl
+    public let routes: () throws -> RouteControl
     public let sysctls: () throws -> SysctlControl
     public let mayChangeNetwork: () -> Bool
 
     public init(root: HostRoot, stateDirectory: String? = nil,
                 addresses: @escaping () throws -> AddressControl,
+                links: @escaping () throws -> LinkControl,
+                routes: @escaping () throws -> RouteControl,
                 sysctls: @escaping () throws -> SysctlControl,
                 mayChangeNetwork: @escaping () -> Bool) {
         self.root = root
         self.stateDirectory = stateDirectory ?? root.path("/var/lib/lvs-node")
         self.addresses = addresses
+        self.links = links
+        self.routes = routes
         self.sysctls = sysctls
         self.mayChangeNetwork = mayChangeNetwork
     }
@@ -26,6 +32,8 @@ public struct NodeEnvironment {
     public static func host(root: String, stateDirectory: String?) -> NodeEnvironment {
         NodeEnvironment(root: HostRoot(root), stateDirectory: stateDirectory,
                         addresses: { try NetlinkAddresses() },
+                        links: { try NetlinkLinks() },
+                        routes: { try NetlinkRoutes() },
                         sysctls: { ProcSys() },
                         mayChangeNetwork: { Privileges.hasNetAdmin() })
     }

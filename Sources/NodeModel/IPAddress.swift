@@ -8,6 +8,11 @@ public struct IPAddress: Hashable, Sendable, CustomStringConvertible, Comparable
     public let family: Family
     public let bytes: [UInt8]
 
+    public init(family: Family, bytes: [UInt8]) {
+        self.family = family
+        self.bytes = bytes
+    }
+
     public init?(_ text: String) {
         var v4 = in_addr()
         if !text.contains(":"), inet_pton(AF_INET, text, &v4) == 1 {

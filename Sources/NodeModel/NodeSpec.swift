@@ -15,17 +15,36 @@ public struct NodeSpec: Equatable, Sendable {
     public var vips: [IPAddress]
     public var persist: PersistBackend
     public var initSystem: InitSystem
+    /// realserver nat: the director's address on the real servers' network (DIP).
+    public var gateway: IPAddress?
+    /// realserver tun: clamp the TCP MSS the real server advertises for the VIPs.
+    public var tunnelMSS: Int?
+    /// router: labelled secondary addresses.
+    public var addresses: [InterfaceCIDR]
+    /// router: static routes.
+    public var routes: [StaticRoute]
+    /// router: also forward IPv6.
+    public var ipv6Forwarding: Bool
 
-    public init(role: String, mode: String, vips: [IPAddress], persist: PersistBackend = .auto, initSystem: InitSystem = .auto) {
+    public init(role: String, mode: String, vips: [IPAddress], persist: PersistBackend = .auto, initSystem: InitSystem = .auto,
+                gateway: IPAddress? = nil, tunnelMSS: Int? = nil, addresses: [InterfaceCIDR] = [], routes: [StaticRoute] = [],
+                ipv6Forwarding: Bool = false) {
         self.role = role
         self.mode = mode
         self.vips = vips
         self.persist = persist
         self.initSystem = initSystem
+        self.gateway = gateway
+        self.tunnelMSS = tunnelMSS
+        self.addresses = addresses
+        self.routes = routes
+        self.ipv6Forwarding = ipv6Forwarding
     }
 
     /// The values role steps may be conditioned on (`when:`).
-    public var conditions: [String: String] { ["persist": persist.rawValue, "init": initSystem.rawValue] }
+    public var conditions: [String: String] {
+        ["persist": persist.rawValue, "init": initSystem.rawValue, "ipv6-forwarding": ipv6Forwarding ? "true" : "false"]
+    }
 
     /// The spec as the YAML a user could feed back with `--config`: kept with each generation.
     public var yaml: String {
@@ -34,6 +53,17 @@ public struct NodeSpec: Equatable, Sendable {
             lines.append("vips:")
             lines += vips.map { "  - \($0)" }
         }
+        if let gateway { lines.append("gateway: \(gateway)") }
+        if let tunnelMSS { lines += ["tun:", "  mss: \(tunnelMSS)"] }
+        if !addresses.isEmpty {
+            lines.append("addresses:")
+            lines += addresses.map { "  - {interface: \($0.interface), address: \($0.cidr)}" }
+        }
+        if !routes.isEmpty {
+            lines.append("routes:")
+            lines += routes.map { "  - {to: \($0.destination), via: \($0.via)}" }
+        }
+        if ipv6Forwarding { lines.append("ipv6-forwarding: true") }
         lines += ["persist: \(persist.rawValue)", "init: \(initSystem.rawValue)"]
         return lines.joined(separator: "\n") + "\n"
     }

@@ -41,7 +41,21 @@ public struct Role: Sendable {
     }
 
     /// The keys a step's `when:` may test.
-    public static let conditionKeys = ["persist", "init"]
+    public static let conditionKeys = ["persist", "init", "ipv6-forwarding"]
+
+    /// The spec field each step kind reads; a field no step of the mode reads is refused, so a
+    /// `--gateway` given to a DR real server is an error rather than silently ignored.
+    static let fieldsByKind: [String: SpecField] = [
+        "vip-addresses": .vips, "default-route": .gateway, "tcp-mss": .mss,
+        "interface-addresses": .addresses, "static-routes": .routes,
+    ]
+
+    public func uses(_ field: SpecField, mode: String) -> Bool {
+        steps.contains { step in
+            step.modes.contains(mode)
+                && (Self.fieldsByKind[step.kind] == field || (field == .ipv6Forwarding && step.when["ipv6-forwarding"] != nil))
+        }
+    }
 
     public static func parse(_ text: String, source: String) throws -> Role {
         let document = try YAMLValue.parse(text, source: source)

@@ -14,6 +14,13 @@ public struct SpecInput: Sendable {
     public var vips: [Item] = []
     public var persist: Item?
     public var initSystem: Item?
+    public var gateway: Item?
+    public var mss: Item?
+    /// router: (interface, ADDRESS/PREFIX)
+    public var addresses: [(interface: Item, address: Item)] = []
+    /// router: (destination, gateway)
+    public var routes: [(to: Item, via: Item)] = []
+    public var ipv6Forwarding: Item?
 
     public init(role: Item? = nil, mode: Item? = nil, vips: [Item] = [], persist: Item? = nil, initSystem: Item? = nil) {
         self.role = role
@@ -23,34 +30,91 @@ public struct SpecInput: Sendable {
         self.initSystem = initSystem
     }
 
-    public static func fromFlags(role: String?, mode: String?, vips: [String], persist: String? = nil, initSystem: String? = nil) -> SpecInput {
-        SpecInput(role: role.map { Item($0, at: "--role") },
-                  mode: mode.map { Item($0, at: "--mode") },
-                  vips: vips.map { Item($0, at: "--vip") },
-                  persist: persist.map { Item($0, at: "--persist") },
-                  initSystem: initSystem.map { Item($0, at: "--init") })
+    /// The spec from command-line flags. `addresses` are `DEVICE=ADDRESS/PREFIX`, `routes` are
+    /// `DESTINATION via GATEWAY` (as ip(8) writes them).
+    public static func fromFlags(role: String?, mode: String?, vips: [String], persist: String? = nil, initSystem: String? = nil,
+                                 gateway: String? = nil, mss: String? = nil, addresses: [String] = [], routes: [String] = [],
+                                 ipv6Forwarding: Bool = false) throws -> SpecInput {
+        var input = SpecInput(role: role.map { Item($0, at: "--role") },
+                              mode: mode.map { Item($0, at: "--mode") },
+                              vips: vips.map { Item($0, at: "--vip") },
+                              persist: persist.map { Item($0, at: "--persist") },
+                              initSystem: initSystem.map { Item($0, at: "--init") })
+        input.gateway = gateway.map { Item($0, at: "--gateway") }
+        input.mss = mss.map { Item($0, at: "--mss") }
+        input.ipv6Forwarding = ipv6Forwarding ? Item("true", at: "--ipv6-forwarding") : nil
+        input.addresses = try addresses.map { text in
+            let parts = text.split(separator: "=", maxSplits: 1)
+            guard parts.count == 2 else {
+                throw SpecError("--address", "'\(text)' must be DEVICE=ADDRESS/PREFIX, e.g. eth1=203.0.113.1/24")
+            }
+            return (Item(String(parts[0]), at: "--address"), Item(String(parts[1]), at: "--address"))
+        }
+        input.routes = try routes.map { text in
+            let words = text.split(separator: " ")
+            guard words.count == 3, words[1] == "via" else {
+                throw SpecError("--route", "'\(text)' must be 'DESTINATION via GATEWAY', e.g. '198.51.100.0/24 via 203.0.113.254'")
+            }
+            return (Item(String(words[0]), at: "--route"), Item(String(words[2]), at: "--route"))
+        }
+        return input
     }
 
-    public static let yamlKeys = ["role", "mode", "vips", "persist", "init"]
+    public static let yamlKeys = ["role", "mode", "vips", "persist", "init", "gateway", "tun", "addresses", "routes", "ipv6-forwarding"]
 
     /// The node spec file (`--config`): unknown keys and wrong types are errors naming the line.
     public static func fromYAML(_ text: String, source: String) throws -> SpecInput {
         let document = try YAMLValue.parse(text, source: source)
         var input = SpecInput()
+        func item(_ value: YAMLValue, _ name: String) throws -> Item { Item(try value.string(name), at: "\(value.location) (\(name))") }
         for (key, value) in try document.map("the node spec", allowed: yamlKeys) {
             switch key {
-            case "role": input.role = Item(try value.string("role"), at: value.location)
-            case "mode": input.mode = Item(try value.string("mode"), at: value.location)
-            case "persist": input.persist = Item(try value.string("persist"), at: value.location)
-            case "init": input.initSystem = Item(try value.string("init"), at: value.location)
+            case "role": input.role = try item(value, "role")
+            case "mode": input.mode = try item(value, "mode")
+            case "persist": input.persist = try item(value, "persist")
+            case "init": input.initSystem = try item(value, "init")
+            case "gateway": input.gateway = try item(value, "gateway")
+            case "ipv6-forwarding": input.ipv6Forwarding = try item(value, "ipv6-forwarding")
+            case "tun":
+                for (name, setting) in try value.map("tun", allowed: ["mss"]) where name == "mss" {
+                    input.mss = try item(setting, "tun.mss")
+                }
             case "vips":
-                input.vips = try value.list("vips").enumerated().map { index, item in
-                    Item(try item.string("vips[\(index)]"), at: "\(item.location) (vips[\(index)])")
+                input.vips = try value.list("vips").enumerated().map { index, entry in try item(entry, "vips[\(index)]") }
+            case "addresses":
+                input.addresses = try value.list("addresses").enumerated().map { index, entry in
+                    let fields = try entry.map("addresses[\(index)]", allowed: ["interface", "address"])
+                    guard let interface = fields.first(where: { $0.key == "interface" })?.value,
+                          let address = fields.first(where: { $0.key == "address" })?.value else {
+                        throw SpecError(entry.location, "addresses[\(index)] needs interface and address, e.g. {interface: eth1, address: 203.0.113.1/24}")
+                    }
+                    return (try item(interface, "addresses[\(index)].interface"), try item(address, "addresses[\(index)].address"))
+                }
+            case "routes":
+                input.routes = try value.list("routes").enumerated().map { index, entry in
+                    let fields = try entry.map("routes[\(index)]", allowed: ["to", "via"])
+                    guard let to = fields.first(where: { $0.key == "to" })?.value,
+                          let via = fields.first(where: { $0.key == "via" })?.value else {
+                        throw SpecError(entry.location, "routes[\(index)] needs to and via, e.g. {to: 198.51.100.0/24, via: 203.0.113.254}")
+                    }
+                    return (try item(to, "routes[\(index)].to"), try item(via, "routes[\(index)].via"))
                 }
             default: break
             }
         }
         return input
+    }
+
+    /// Which optional fields were given, with where: a role and mode that do not use one refuse it.
+    public var givenFields: [(field: SpecField, location: String)] {
+        var result: [(SpecField, String)] = []
+        if let vip = vips.first { result.append((.vips, vip.location)) }
+        if let gateway { result.append((.gateway, gateway.location)) }
+        if let mss { result.append((.mss, mss.location)) }
+        if let address = addresses.first { result.append((.addresses, address.interface.location)) }
+        if let route = routes.first { result.append((.routes, route.to.location)) }
+        if let ipv6Forwarding { result.append((.ipv6Forwarding, ipv6Forwarding.location)) }
+        return result
     }
 
     /// Checks everything that can be checked without the host and returns the spec with its role.
@@ -68,18 +132,42 @@ public struct SpecInput: Sendable {
                                     "role \(definition.name) has no mode '\(modeName)'; its modes are: \(known)"))
         }
 
+        var spec = NodeSpec(role: definition.name, mode: modeName, vips: Self.vips(vips, &errors))
+        spec.persist = Self.choice(persist, PersistBackend.self, "persist", &errors) ?? .auto
+        spec.initSystem = Self.choice(initSystem, InitSystem.self, "init", &errors) ?? .auto
+        if let gateway {
+            spec.gateway = Self.unicast(gateway, what: "the gateway", example: "192.0.2.1", &errors)
+        }
+        if let mss {
+            if let value = Int(mss.text), (536...65495).contains(value) {
+                spec.tunnelMSS = value
+            } else {
+                errors.append(SpecError(mss.location, "'\(mss.text)' is not a TCP MSS; give a number of bytes from 536 to 65495, e.g. 1400"))
+            }
+        }
+        spec.addresses = addresses.compactMap { Self.interfaceAddress($0.interface, $0.address, &errors) }
+        spec.routes = routes.compactMap { Self.route($0.to, $0.via, &errors) }
+        if let ipv6Forwarding {
+            switch ipv6Forwarding.text.lowercased() {
+            case "true", "yes": spec.ipv6Forwarding = true
+            case "false", "no": spec.ipv6Forwarding = false
+            default: errors.append(SpecError(ipv6Forwarding.location, "'\(ipv6Forwarding.text)' is not true or false"))
+            }
+        }
+
+        for (field, location) in givenFields where !definition.uses(field, mode: modeName) && definition.modes.contains(where: { $0.name == modeName }) {
+            errors.append(SpecError(location, "\(field.name) is not used by role \(definition.name) in mode \(modeName)"))
+        }
+
+        if !errors.isEmpty { throw SpecErrors(errors) }
+        return (spec, definition)
+    }
+
+    private static func vips(_ items: [Item], _ errors: inout [SpecError]) -> [IPAddress] {
         var addresses: [IPAddress] = []
         var firstSeen: [IPAddress: String] = [:]
-        for item in vips {
-            guard let address = IPAddress(item.text) else {
-                errors.append(SpecError(item.location,
-                                        "'\(item.text)' is not an IP address; write a VIP as dotted IPv4 (192.0.2.10) or IPv6 (2001:db8::10), without a prefix"))
-                continue
-            }
-            if let reason = address.reasonNotUnicast {
-                errors.append(SpecError(item.location, "\(address) cannot be a VIP because \(reason); use a unicast address clients can reach"))
-                continue
-            }
+        for item in items {
+            guard let address = unicast(item, what: "a VIP", example: "192.0.2.10", &errors) else { continue }
             if let earlier = firstSeen[address] {
                 errors.append(SpecError(item.location, "VIP \(address) is listed twice (first at \(earlier)); list each VIP once"))
                 continue
@@ -87,20 +175,85 @@ public struct SpecInput: Sendable {
             firstSeen[address] = item.location
             addresses.append(address)
         }
-
-        let persist = Self.choice(persist, PersistBackend.self, "--persist", &errors) ?? .auto
-        let initSystem = Self.choice(initSystem, InitSystem.self, "--init", &errors) ?? .auto
-
-        if !errors.isEmpty { throw SpecErrors(errors) }
-        return (NodeSpec(role: definition.name, mode: modeName, vips: addresses, persist: persist, initSystem: initSystem), definition)
+        return addresses
     }
 
-    private static func choice<T: RawRepresentable & CaseIterable>(_ item: Item?, _: T.Type, _ flag: String,
+    private static func unicast(_ item: Item, what: String, example: String, _ errors: inout [SpecError]) -> IPAddress? {
+        guard let address = IPAddress(item.text) else {
+            errors.append(SpecError(item.location,
+                                    "'\(item.text)' is not an IP address; write \(what) as dotted IPv4 (\(example)) or IPv6 (2001:db8::10), without a prefix"))
+            return nil
+        }
+        if let reason = address.reasonNotUnicast {
+            errors.append(SpecError(item.location, "\(address) cannot be \(what) because \(reason); use a unicast address"))
+            return nil
+        }
+        return address
+    }
+
+    /// IFNAMSIZ - 1.
+    static let maximumInterfaceName = 15
+
+    private static func interfaceAddress(_ interface: Item, _ address: Item, _ errors: inout [SpecError]) -> InterfaceCIDR? {
+        let name = interface.text
+        guard !name.isEmpty, name.utf8.count <= maximumInterfaceName,
+              !name.contains(where: { $0 == "/" || $0 == ":" || $0 == " " || $0 == "=" }) else {
+            errors.append(SpecError(interface.location, "'\(name)' is not an interface name (1 to 15 characters, no '/', ':' or spaces)"))
+            return nil
+        }
+        guard let (ip, prefix) = CIDR.parse(address.text) else {
+            errors.append(SpecError(address.location, "'\(address.text)' must be ADDRESS/PREFIX, e.g. 203.0.113.1/24"))
+            return nil
+        }
+        if let reason = ip.reasonNotUnicast {
+            errors.append(SpecError(address.location, "\(ip) cannot be an interface address because \(reason)"))
+            return nil
+        }
+        return InterfaceCIDR(interface: name, address: ip, prefixLength: prefix)
+    }
+
+    private static func route(_ to: Item, _ via: Item, _ errors: inout [SpecError]) -> StaticRoute? {
+        guard let gateway = unicast(via, what: "a gateway", example: "203.0.113.254", &errors) else { return nil }
+        if to.text == "default" { return StaticRoute(destination: "default", via: gateway) }
+        guard let (network, prefix) = CIDR.parse(to.text) else {
+            errors.append(SpecError(to.location, "'\(to.text)' must be NETWORK/PREFIX or default, e.g. 198.51.100.0/24"))
+            return nil
+        }
+        let canonical = network.network(prefixLength: prefix)
+        guard canonical == network else {
+            errors.append(SpecError(to.location, "'\(to.text)' has host bits set; did you mean \(canonical)/\(prefix)?"))
+            return nil
+        }
+        guard network.family == gateway.family else {
+            errors.append(SpecError(via.location, "the gateway \(gateway) is not of the same address family as \(to.text)"))
+            return nil
+        }
+        return StaticRoute(destination: "\(network)/\(prefix)", via: gateway)
+    }
+
+    private static func choice<T: RawRepresentable & CaseIterable>(_ item: Item?, _: T.Type, _ name: String,
                                                                    _ errors: inout [SpecError]) -> T? where T.RawValue == String {
         guard let item else { return nil }
         if let value = T(rawValue: item.text) { return value }
         let known = T.allCases.map(\.rawValue).joined(separator: ", ")
-        errors.append(SpecError(item.location, "'\(item.text)' is not a choice for \(flag.dropFirst(2)); use one of: \(known)"))
+        errors.append(SpecError(item.location, "'\(item.text)' is not a choice for \(name); use one of: \(known)"))
         return nil
+    }
+}
+
+/// The optional spec fields, each consumed by some step kind.
+public enum SpecField: String, CaseIterable, Sendable {
+    case vips, gateway, mss, addresses, routes, ipv6Forwarding = "ipv6-forwarding"
+
+    /// How the user spells it: the flag or YAML key.
+    public var name: String {
+        switch self {
+        case .vips: return "vips (--vip)"
+        case .gateway: return "gateway (--gateway)"
+        case .mss: return "tun.mss (--mss)"
+        case .addresses: return "addresses (--address)"
+        case .routes: return "routes (--route)"
+        case .ipv6Forwarding: return "ipv6-forwarding (--ipv6-forwarding)"
+        }
     }
 }

@@ -3,13 +3,14 @@
 public enum ShippedData {
     public static let roles: [String: [UInt8]] = [
         "realserver": PackageResources.realserver_yaml,
+        "router": PackageResources.router_yaml,
     ]
 
     /// Keyed by the name roles use, without `.mustache`.
     public static let templates: [String: [UInt8]] = [
         "sysctl.conf": PackageResources.sysctl_conf_mustache,
         "netplan-vips.yaml": PackageResources.netplan_vips_yaml_mustache,
-        "ifcfg-vip": PackageResources.ifcfg_vip_mustache,
+        "ifcfg-address": PackageResources.ifcfg_address_mustache,
         "lvs-node.service": PackageResources.lvs_node_service_mustache,
         "lvs-node.init": PackageResources.lvs_node_init_mustache,
     ]

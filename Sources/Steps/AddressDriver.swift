@@ -64,7 +64,7 @@ public final class AddressDriver: Driver {
         let parts = subject.split(separator: " ")
         let cidr = parts.count == 2 ? parts[1].split(separator: "/") : []
         guard parts.count == 2, cidr.count == 2, let prefix = Int(cidr[1]) else {
-            throw HostError(operation: "reading the journal entry", subject: "address '\(subject)'", errno: EINVAL_VALUE)
+            throw HostError(operation: "reading the journal entry", subject: "address '\(subject)'", errno: 22)
         }
         return InterfaceAddress(interface: String(parts[0]), address: String(cidr[0]), prefixLength: prefix,
                                 label: state == presentWithoutLabel ? nil : state)

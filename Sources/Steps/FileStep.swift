@@ -34,7 +34,10 @@ public struct RenderContext {
                 guard let state = desired.state else { continue }
                 if step.kind == AddressDriver.kindName {
                     let cidr = String(desired.subject.split(separator: " ").last ?? "")
-                    var entry: [String: Any] = ["cidr": cidr, "address": String(cidr.split(separator: "/").first ?? "")]
+                    let prefix = Int(cidr.split(separator: "/").last ?? "") ?? 32
+                    var entry: [String: Any] = ["cidr": cidr, "address": String(cidr.split(separator: "/").first ?? ""),
+                                                "device": String(desired.subject.prefix { $0 != " " }),
+                                                "netmask": IPAddress.netmask(prefixLength: prefix)]
                     if state != AddressDriver.presentWithoutLabel { entry["label"] = state }
                     addresses.append(entry)
                 } else if step.kind == SysctlDriver.kindName {

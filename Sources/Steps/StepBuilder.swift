@@ -9,28 +9,32 @@ public struct StepBuilder {
     public let spec: NodeSpec
     /// The steps of the generation in force, so labels stay stable across runs.
     public let previous: [DesiredStep]
-    public let addresses: AddressControl
+    public let host: HostView
     public let renderer: TemplateRenderer
     public let context: RenderContext
 
     /// `spec.persist` and `spec.initSystem` must already be resolved from `auto`.
-    public init(spec: NodeSpec, previous: [DesiredStep], addresses: AddressControl,
+    public init(spec: NodeSpec, previous: [DesiredStep], host: HostView,
                 renderer: TemplateRenderer, context: RenderContext) {
         self.spec = spec
         self.previous = previous
-        self.addresses = addresses
+        self.host = host
         self.renderer = renderer
         self.context = context
     }
 
-    public static let kinds = [SysctlStep.kind, VIPAddressStep.kind, FileStep.fileKind, FileStep.symlinkKind]
+    public static let kinds = [SysctlStep.kind, AddressStep.vipKind, AddressStep.interfaceKind, TunnelDeviceStep.kind,
+                               RouteStep.defaultKind, RouteStep.staticKind, FileStep.fileKind, FileStep.symlinkKind]
 
     public func desiredSteps(for role: Role) throws -> [DesiredStep] {
         var errors: [SpecError] = []
         var steps: [DesiredStep] = []
+        var host = self.host
         for step in role.steps(for: spec.mode, conditions: spec.conditions) {
             do {
-                steps.append(try build(step, earlier: steps))
+                let built = try build(step, earlier: steps, host: host)
+                if built.kind == LinkDriver.kindName { host.devicesCreatedEarlier.formUnion(built.desired.map(\.subject)) }
+                steps.append(built)
             } catch let error as SpecError {
                 errors.append(error)
             } catch let error as SpecErrors {
@@ -41,8 +45,15 @@ public struct StepBuilder {
         return steps
     }
 
-    private func build(_ step: Role.Step, earlier: [DesiredStep]) throws -> DesiredStep {
+    private func build(_ step: Role.Step, earlier: [DesiredStep], host: HostView) throws -> DesiredStep {
+        let previousStep = previous.first { $0.name == step.name }
         switch step.kind {
+        case AddressStep.vipKind, AddressStep.interfaceKind:
+            return try AddressStep.desired(step, spec: spec, previous: previousStep, host: host)
+        case TunnelDeviceStep.kind:
+            return try TunnelDeviceStep.desired(step, host: host)
+        case RouteStep.defaultKind, RouteStep.staticKind:
+            return try RouteStep.desired(step, spec: spec, host: host)
         case FileStep.fileKind, FileStep.symlinkKind:
             try context.validate()
             do {
@@ -52,9 +63,6 @@ public struct StepBuilder {
             }
         case SysctlStep.kind:
             return try SysctlStep.desired(step)
-        case VIPAddressStep.kind:
-            let earlier = previous.first { $0.name == step.name && $0.kind == AddressDriver.kindName }
-            return try VIPAddressStep.desired(step, vips: spec.vips, previous: earlier, addresses: addresses)
         default:
             throw SpecError(step.location, "step '\(step.name)' has the unknown kind '\(step.kind)'; the kinds are: \(Self.kinds.joined(separator: ", "))")
         }

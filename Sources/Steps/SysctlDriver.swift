@@ -9,12 +9,14 @@ public final class SysctlDriver: Driver {
 
     public init(_ control: SysctlControl) { self.control = control }
 
+    /// A parameter the kernel does not have reads as absent (nil): a device's parameters appear only
+    /// with the device (tunl0). `missing(in:)` turns the ones nothing creates into an error.
     public func read(_ subjects: [String]) throws -> [String?] {
         try subjects.map { subject in
             do {
                 return try control.read(Self.key(subject))
             } catch let error as HostError where error.isMissing {
-                throw HostError(operation: "reading", subject: "sysctl \(Self.key(subject)): the kernel has no such parameter (a missing module or feature?)", errno: ENOENT_VALUE)
+                return nil
             }
         }
     }
@@ -22,9 +24,8 @@ public final class SysctlDriver: Driver {
     public func write(_ changes: [Change]) throws {
         for change in changes {
             do {
-                guard let value = change.after else {
-                    throw HostError(operation: "removing", subject: "sysctl \(Self.key(change.subject)) (a kernel parameter cannot be absent)", errno: EINVAL_VALUE)
-                }
+                // Absent again: the parameter went away with its device; nothing to write.
+                guard let value = change.after else { continue }
                 try control.write(Self.key(change.subject), value)
             } catch {
                 throw ChangeFailure(change: change, underlying: error)
@@ -43,9 +44,20 @@ public final class SysctlDriver: Driver {
     }
 
     public static func subject(_ key: SysctlKey) -> String { key.path }
+
+    /// Sysctls the plan would set that the kernel lacks, other than those of devices created
+    /// earlier in the same plan: a missing kernel feature, refused before anything changes.
+    public static func missing(in plan: Plan) -> MissingKernelFeature? {
+        let created = Set(plan.changes.filter { $0.kind == LinkDriver.kindName && $0.before == nil }.map(\.subject))
+        let missing = plan.changes.filter { change in
+            guard change.kind == kindName, change.before == nil, change.after != nil else { return false }
+            let components = key(change.subject).components
+            let device = components.count > 3 && components[2] == "conf" ? components[3] : nil
+            return device.map { !created.contains($0) } ?? true
+        }
+        guard !missing.isEmpty else { return nil }
+        return MissingKernelFeature(feature: missing.map { "sysctl \(key($0.subject))" }.joined(separator: ", "),
+                                    needed: "the role (a missing module or kernel option?)")
+    }
     static func key(_ subject: String) -> SysctlKey { SysctlKey(subject.split(separator: "/").map(String.init)) }
 }
-
-// errno values without importing Glibc into every step file.
-let ENOENT_VALUE: Int32 = 2
-let EINVAL_VALUE: Int32 = 22

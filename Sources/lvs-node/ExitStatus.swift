@@ -52,7 +52,7 @@ enum ExitStatus {
         case let error as NotPermitted: return (notPermitted, "error: \(error)")
         case let error as RunFailure: return (error.restored ? failedAndRestored : restoreFailed, "error: \(error)")
         case let error as Recovery.Failed: return (restoreFailed, "error: \(error)")
-        case let error as HostError where error.isMissing: return (missingFeature, "error: \(error)")
+        case let error as MissingKernelFeature: return (missingFeature, "error: \(error)")
         default: return (failedAndRestored, "error: \(error)")
         }
     }

@@ -19,11 +19,26 @@ struct SpecOptions: ParsableArguments {
     @Option(help: ArgumentHelp("The role this host takes: \(RoleCatalog.shippedNames.joined(separator: ", ")).", valueName: "role"))
     var role: String?
 
-    @Option(help: ArgumentHelp("The role's mode (realserver: dr, the default).", valueName: "mode"))
+    @Option(help: ArgumentHelp("The role's mode (realserver: dr, the default, tun or nat).", valueName: "mode"))
     var mode: String?
 
-    @Option(name: .customLong("vip"), help: ArgumentHelp("A virtual IP; repeat for several.", valueName: "address"))
+    @Option(name: .customLong("vip"), help: ArgumentHelp("A virtual IP; repeat for several (realserver dr, tun).", valueName: "address"))
     var vips: [String] = []
+
+    @Option(help: ArgumentHelp("The director's address the default route goes through (realserver nat).", valueName: "dip"))
+    var gateway: String?
+
+    @Option(help: ArgumentHelp("Clamp the TCP MSS the real server advertises for its VIPs (realserver tun), e.g. 1400.", valueName: "bytes"))
+    var mss: String?
+
+    @Option(name: .customLong("address"), help: ArgumentHelp("A labelled secondary address, DEVICE=ADDRESS/PREFIX (router); repeat for several.", valueName: "device=cidr"))
+    var addresses: [String] = []
+
+    @Option(name: .customLong("route"), help: ArgumentHelp("A static route, 'NETWORK via GATEWAY' (router); repeat for several.", valueName: "route"))
+    var routes: [String] = []
+
+    @Flag(name: .customLong("ipv6-forwarding"), help: "Forward IPv6 too (router).")
+    var ipv6Forwarding = false
 
     @Option(help: ArgumentHelp("How the state survives a reboot: auto, netplan, ifcfg or none (auto: from /etc/netplan, /etc/sysconfig/network-scripts, /etc/os-release).", valueName: "backend"))
     var persist: String?
@@ -35,8 +50,10 @@ struct SpecOptions: ParsableArguments {
     var config: String?
 
     func validate() throws {
-        if config != nil && (role != nil || mode != nil || !vips.isEmpty || persist != nil || initSystem != nil) {
-            throw ValidationError("give the spec either as --config FILE or as --role/--mode/--vip/--persist/--init flags, not both")
+        let flagsGiven = role != nil || mode != nil || !vips.isEmpty || persist != nil || initSystem != nil || gateway != nil
+            || mss != nil || !addresses.isEmpty || !routes.isEmpty || ipv6Forwarding
+        if config != nil && flagsGiven {
+            throw ValidationError("give the spec either as --config FILE or as flags (--role, --vip, …), not both")
         }
         if config == nil && role == nil {
             throw ValidationError("say which role this host takes with --role (\(RoleCatalog.shippedNames.joined(separator: ", "))) or give --config FILE")
@@ -45,6 +62,8 @@ struct SpecOptions: ParsableArguments {
 
     func input(_ environment: NodeEnvironment) throws -> SpecInput {
         if let config { return try environment.readSpecFile(config) }
-        return SpecInput.fromFlags(role: role, mode: mode, vips: vips, persist: persist, initSystem: initSystem)
+        return try SpecInput.fromFlags(role: role, mode: mode, vips: vips, persist: persist, initSystem: initSystem,
+                                       gateway: gateway, mss: mss, addresses: addresses, routes: routes,
+                                       ipv6Forwarding: ipv6Forwarding)
     }
 }

@@ -51,7 +51,10 @@ import TestSupport
         (["--vip", "192.0.2.256"], "'192.0.2.256' is not an IP address"),
         (["--vip", "127.0.0.2"], "loopback"),
         (["--vip", "192.0.2.10", "--vip", "192.0.2.10"], "listed twice"),
-        (["--mode", "tun", "--vip", "192.0.2.10"], "has no mode 'tun'"),
+        (["--mode", "fullnat", "--vip", "192.0.2.10"], "has no mode 'fullnat'; its modes are: dr, tun, nat"),
+        (["--vip", "192.0.2.10", "--gateway", "192.0.2.1"], "gateway (--gateway) is not used by role realserver in mode dr"),
+        (["--mode", "nat"], "mode nat needs the director's address as the default gateway"),
+        (["--mode", "tun", "--vip", "192.0.2.10", "--mss", "20"], "is not a TCP MSS"),
         ([String](), "needs at least one VIP"),
     ])
     func badDataExits65AndChangesNothing(extra: [String], message: String) throws {
@@ -66,15 +69,15 @@ import TestSupport
     @Test func anUnknownRoleExits65() throws {
         let result = try lvsNode(["setup", "--role", "loadbalancer", "--vip", "192.0.2.10"])
         #expect(result.status == 65)
-        #expect(result.stderr.contains("unknown role 'loadbalancer'; the roles are: realserver"))
+        #expect(result.stderr.contains("unknown role 'loadbalancer'; the roles are: realserver, router"))
     }
 
     @Test func aBadSpecFileExits65NamingTheLine() throws {
         let file = directory.file("node.yaml")
-        try "role: realserver\nvips:\n  - 192.0.2.10\ngateway: 192.0.2.1\n".write(toFile: file, atomically: true, encoding: .utf8)
+        try "role: realserver\nvips:\n  - 192.0.2.10\ngatway: 192.0.2.1\n".write(toFile: file, atomically: true, encoding: .utf8)
         let result = try lvsNode(["setup", "--config", file])
         #expect(result.status == 65)
-        #expect(result.stderr.contains("\(file) line 4: unknown key 'gateway'"))
+        #expect(result.stderr.contains("\(file) line 4: unknown key 'gatway'"))
         let missing = try lvsNode(["setup", "--config", directory.file("absent.yaml")])
         #expect(missing.status == 65)
         #expect(missing.stderr.contains("does not exist"))

@@ -12,7 +12,8 @@ final class FakeNode {
 
     var environment: NodeEnvironment {
         NodeEnvironment(root: HostRoot(directory.path), stateDirectory: nil,
-                        addresses: { [kernel] in kernel }, sysctls: { [kernel] in kernel },
+                        addresses: { [kernel] in kernel }, links: { [kernel] in kernel }, routes: { [kernel] in kernel },
+                        sysctls: { [kernel] in kernel },
                         mayChangeNetwork: { [unowned self] in self.mayChangeNetwork })
     }
 
@@ -22,6 +23,6 @@ final class FakeNode {
     deinit { directory.remove() }
 
     static func realserver(_ vips: String...) -> SpecInput {
-        SpecInput.fromFlags(role: "realserver", mode: nil, vips: vips)
+        try! SpecInput.fromFlags(role: "realserver", mode: nil, vips: vips)
     }
 }

@@ -234,7 +234,7 @@ import TestSupport
         #expect {
             try node.agent.setup(FakeNode.realserver("192.0.2.10"))
         } throws: { error in
-            (error as? HostError)?.isMissing == true && "\(error)".contains("net.ipv4.conf.lo.arp_announce")
+            error is MissingKernelFeature && "\(error)".contains("net.ipv4.conf.lo.arp_announce")
         }
         #expect(node.kernel.snapshot == before)
     }

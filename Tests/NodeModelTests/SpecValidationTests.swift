@@ -34,7 +34,7 @@ import Testing
                 == ["arp-suppression", "vips", "sysctl-file", "netplan", "systemd-unit", "systemd-enable"])
         let sysv = role.steps(for: "dr", conditions: ["persist": "ifcfg", "init": "sysv"]).map(\.name)
         #expect(sysv == ["arp-suppression", "vips", "sysctl-file", "ifcfg", "sysv-script", "sysv-links"])
-        let found = errors(.fromFlags(role: "realserver", mode: nil, vips: ["192.0.2.10"], persist: "networkd", initSystem: "upstart"))
+        let found = errors(try! SpecInput.fromFlags(role: "realserver", mode: nil, vips: ["192.0.2.10"], persist: "networkd", initSystem: "upstart"))
         #expect(found.map(\.message) == ["'networkd' is not a choice for persist; use one of: auto, netplan, ifcfg, none",
                                           "'upstart' is not a choice for init; use one of: auto, systemd, sysv, none"])
     }
@@ -52,26 +52,26 @@ import Testing
         ("", "not an IP address"),
     ])
     func aBadVIPIsRefusedWithTheReason(vip: String, reason: String) {
-        let found = errors(.fromFlags(role: "realserver", mode: nil, vips: [vip]))
+        let found = errors(try! SpecInput.fromFlags(role: "realserver", mode: nil, vips: [vip]))
         #expect(found.count == 1)
         #expect(found.first?.location == "--vip")
         #expect(found.first?.message.contains(reason) == true, "\(found)")
     }
 
     @Test func duplicatesAreRefusedEvenWhenSpelledDifferently() {
-        let found = errors(.fromFlags(role: "realserver", mode: nil, vips: ["2001:db8::10", "2001:DB8:0::10"]))
+        let found = errors(try! SpecInput.fromFlags(role: "realserver", mode: nil, vips: ["2001:db8::10", "2001:DB8:0::10"]))
         #expect(found.map(\.message) == ["VIP 2001:db8::10 is listed twice (first at --vip); list each VIP once"])
     }
 
     @Test func everyProblemIsReportedAtOnce() {
-        let found = errors(.fromFlags(role: "realserver", mode: "fullnat", vips: ["127.0.0.1", "x"]))
+        let found = errors(try! SpecInput.fromFlags(role: "realserver", mode: "fullnat", vips: ["127.0.0.1", "x"]))
         #expect(found.count == 3)
         #expect(found[0].message.contains("has no mode 'fullnat'; its modes are: dr"))
     }
 
     @Test func anUnknownRoleNamesTheKnownOnes() {
-        let found = errors(.fromFlags(role: "balancer", mode: nil, vips: []))
-        #expect(found.first?.message == "unknown role 'balancer'; the roles are: realserver")
+        let found = errors(try! SpecInput.fromFlags(role: "balancer", mode: nil, vips: []))
+        #expect(found.first?.message == "unknown role 'balancer'; the roles are: realserver, router")
     }
 
     @Test func anOperatorRoleOverridesTheShippedOne() throws {

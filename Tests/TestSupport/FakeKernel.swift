@@ -4,8 +4,13 @@ import HostAccess
 /// Address and sysctl state that behaves like the kernel's: it rejects what the kernel rejects
 /// (unknown device, duplicate address, missing address, IPv6 on a device with IPv6 disabled, an
 /// unknown sysctl, a non-number for a numeric sysctl), and can be told to fail a given operation.
-public final class FakeKernel: AddressControl, SysctlControl {
+public final class FakeKernel: AddressControl, SysctlControl, LinkControl, RouteControl {
     public var interfaces: Set<String>
+    /// Kind (nil for plain devices) and up state of each interface.
+    public var linkState: [String: (kind: String?, up: Bool)] = [:]
+    public var routeTable: [RouteEntry] = []
+    /// Whether creating an IPIP device works (the module is there).
+    public var hasIPIP = false
     public var addressList: [InterfaceAddress] = []
     public var sysctlValues: [SysctlKey: String]
     /// cidr → errno returned when adding it.
@@ -35,13 +40,76 @@ public final class FakeKernel: AddressControl, SysctlControl {
     public struct Snapshot: Equatable {
         public let addresses: Set<InterfaceAddress>
         public let sysctls: [SysctlKey: String]
+        public let links: [String: String]
+        public let routes: Set<RouteEntry>
     }
 
-    public var snapshot: Snapshot { Snapshot(addresses: Set(addressList), sysctls: sysctlValues) }
+    public var snapshot: Snapshot {
+        Snapshot(addresses: Set(addressList), sysctls: sysctlValues,
+                 links: Dictionary(uniqueKeysWithValues: interfaces.map { ($0, "\(linkState[$0]?.kind ?? "-") \(linkState[$0]?.up ?? true)") }),
+                 routes: Set(routeTable))
+    }
 
     public func restore(_ snapshot: Snapshot) {
         addressList = Array(snapshot.addresses)
         sysctlValues = snapshot.sysctls
+        interfaces = Set(snapshot.links.keys)
+        routeTable = Array(snapshot.routes)
+    }
+
+    // MARK: LinkControl
+
+    public func links() throws -> [LinkInfo] {
+        interfaces.sorted().map { LinkInfo(name: $0, kind: linkState[$0]?.kind, isUp: linkState[$0]?.up ?? true) }
+    }
+
+    public func createIPIP(_ name: String) throws {
+        beforeMutation?("create \(name)")
+        guard hasIPIP else { throw HostError(operation: "creating", subject: "IPIP device \(name)", errno: EOPNOTSUPP) }
+        guard !interfaces.contains(name) else { throw HostError(operation: "creating", subject: name, errno: EEXIST) }
+        interfaces.insert(name)
+        linkState[name] = ("ipip", false)
+        for key in ["arp_ignore", "arp_announce", "rp_filter"] { sysctlValues[SysctlKey(["net", "ipv4", "conf", name, key])] = "0" }
+        mutations += 1
+    }
+
+    public func setUp(_ name: String, _ up: Bool) throws {
+        beforeMutation?("set \(name) \(up ? "up" : "down")")
+        guard interfaces.contains(name) else { throw HostError(operation: "setting", subject: name, errno: ENODEV) }
+        linkState[name] = (linkState[name]?.kind, up)
+        mutations += 1
+    }
+
+    public func delete(_ name: String) throws {
+        beforeMutation?("delete \(name)")
+        guard interfaces.remove(name) != nil else { return }
+        linkState[name] = nil
+        addressList.removeAll { $0.interface == name }
+        sysctlValues = sysctlValues.filter { !($0.key.components.count > 3 && $0.key.components[3] == name) }
+        mutations += 1
+    }
+
+    // MARK: RouteControl
+
+    public func routes(to destination: String, ipv6: Bool) throws -> [RouteEntry] {
+        routeTable.filter { $0.destination == destination && $0.isIPv6 == ipv6 }
+    }
+
+    public func add(_ route: RouteEntry) throws {
+        beforeMutation?("add route \(route.destination)")
+        guard route.device.map(interfaces.contains) ?? true else { throw HostError(operation: "adding", subject: "route", errno: ENODEV) }
+        if routeTable.contains(where: { $0.destination == route.destination && $0.metric == route.metric && $0.isIPv6 == route.isIPv6 }) {
+            throw HostError(operation: "adding", subject: "route \(route.destination)", errno: EEXIST)
+        }
+        routeTable.append(route)
+        mutations += 1
+    }
+
+    public func delete(_ route: RouteEntry) throws {
+        beforeMutation?("delete route \(route.destination)")
+        guard let index = routeTable.firstIndex(of: route) else { throw HostError(operation: "removing", subject: "route", errno: ESRCH) }
+        routeTable.remove(at: index)
+        mutations += 1
     }
 
     // MARK: AddressControl

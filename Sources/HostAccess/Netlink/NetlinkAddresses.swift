@@ -140,6 +140,12 @@ public final class NetlinkAddresses: AddressControl {
     private func makeRequest(_ address: InterfaceAddress, adding: Bool) throws -> OpaquePointer {
         let operation = adding ? "adding" : "removing"
         let subject = "\(address.cidr) on \(address.interface)"
+        if try nameToIndex()[address.interface] == nil {
+            // The device may have been created during this run (tunl0): look again once.
+            linkCache = nil
+            namesByIndex = nil
+            indexesByName = nil
+        }
         guard let index = try nameToIndex()[address.interface] else {
             throw HostError(operation: operation, subject: subject, errno: ENODEV)
         }

@@ -1,0 +1,100 @@
+internal import CNetlink
+import Glibc
+
+/// `RouteControl` over rtnetlink with libnl-route-3: the main table's unicast routes.
+public final class NetlinkRoutes: RouteControl {
+    private let socket: RouteSocket
+
+    public init() throws { socket = try RouteSocket() }
+
+    public func routes(to destination: String, ipv6: Bool) throws -> [RouteEntry] {
+        var raw: OpaquePointer?
+        let rc = rtnl_route_alloc_cache(socket.handle, ipv6 ? AF_INET6 : AF_INET, 0, &raw)
+        guard rc >= 0, let raw else { throw RouteSocket.error(rc, "listing", "routes") }
+        let cache = NetlinkCache(raw)
+        let names = try LinkTable.names(socket)
+        return cache.objects.compactMap { route -> RouteEntry? in
+            guard rtnl_route_get_table(route) == RT_TABLE_MAIN.rawValue, rtnl_route_get_type(route) == RTN_UNICAST,
+                  let dst = rtnl_route_get_dst(route), Self.destination(dst) == destination else { return nil }
+            var gateway: String?, device: String?
+            if rtnl_route_get_nnexthops(route) > 0, let hop = rtnl_route_nexthop_n(route, 0) {
+                gateway = rtnl_route_nh_get_gateway(hop).flatMap(Self.text)
+                device = names[rtnl_route_nh_get_ifindex(hop)]
+            }
+            return RouteEntry(destination: destination, gateway: gateway, device: device, metric: Int(rtnl_route_get_priority(route)))
+        }
+    }
+
+    public func add(_ route: RouteEntry) throws {
+        let request = try makeRoute(route, operation: "adding")
+        defer { rtnl_route_put(request) }
+        let rc = rtnl_route_add(socket.handle, request, NLM_F_EXCL)
+        if rc < 0 { throw RouteSocket.error(rc, "adding", "route \(Self.describe(route))") }
+    }
+
+    public func delete(_ route: RouteEntry) throws {
+        let request = try makeRoute(route, operation: "removing")
+        defer { rtnl_route_put(request) }
+        let rc = rtnl_route_delete(socket.handle, request, 0)
+        if rc < 0 { throw RouteSocket.error(rc, "removing", "route \(Self.describe(route))") }
+    }
+
+    private func makeRoute(_ route: RouteEntry, operation: String) throws -> OpaquePointer {
+        let subject = "route \(Self.describe(route))"
+        let family = route.isIPv6 ? AF_INET6 : AF_INET
+        guard let request = rtnl_route_alloc(), let hop = rtnl_route_nh_alloc() else {
+            throw HostError(operation: operation, subject: subject, errno: ENOMEM)
+        }
+        var destination: OpaquePointer?
+        let text = route.destination == "default" ? (route.isIPv6 ? "::/0" : "0.0.0.0/0") : route.destination
+        let parsed = nl_addr_parse(text, family, &destination)
+        guard parsed >= 0, let destination else { rtnl_route_put(request); throw RouteSocket.error(parsed, "parsing", text) }
+        defer { nl_addr_put(destination) }
+        _ = rtnl_route_set_family(request, UInt8(family))
+        _ = rtnl_route_set_dst(request, destination)
+        rtnl_route_set_table(request, RT_TABLE_MAIN.rawValue)
+        rtnl_route_set_protocol(request, UInt8(RTPROT_STATIC))
+        rtnl_route_set_scope(request, UInt8(route.gateway == nil ? RT_SCOPE_LINK.rawValue : RT_SCOPE_UNIVERSE.rawValue))
+        _ = rtnl_route_set_type(request, UInt8(RTN_UNICAST))
+        rtnl_route_set_priority(request, UInt32(route.metric))
+        if let gateway = route.gateway {
+            var address: OpaquePointer?
+            let rc = nl_addr_parse(gateway, family, &address)
+            guard rc >= 0, let address else { rtnl_route_put(request); throw RouteSocket.error(rc, "parsing", gateway) }
+            rtnl_route_nh_set_gateway(hop, address)
+            nl_addr_put(address)
+        }
+        if let device = route.device {
+            guard let index = try LinkTable.names(socket).first(where: { $0.value == device })?.key else {
+                rtnl_route_put(request)
+                throw HostError(operation: operation, subject: subject, errno: ENODEV)
+            }
+            rtnl_route_nh_set_ifindex(hop, index)
+        }
+        rtnl_route_add_nexthop(request, hop)
+        return request
+    }
+
+    static func describe(_ route: RouteEntry) -> String {
+        var text = route.destination
+        if let gateway = route.gateway { text += " via \(gateway)" }
+        if let device = route.device { text += " dev \(device)" }
+        if route.metric != 0 { text += " metric \(route.metric)" }
+        return text
+    }
+
+    /// `default` or `network/prefix`, with the network printed by inet_ntop.
+    private static func destination(_ address: OpaquePointer) -> String? {
+        let prefix = nl_addr_get_prefixlen(address)
+        if prefix == 0 { return "default" }
+        return text(address).map { "\($0)/\(prefix)" }
+    }
+
+    private static func text(_ address: OpaquePointer) -> String? {
+        let family = nl_addr_get_family(address)
+        guard family == AF_INET || family == AF_INET6, let bytes = nl_addr_get_binary_addr(address) else { return nil }
+        var buffer = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
+        guard inet_ntop(family, bytes, &buffer, socklen_t(buffer.count)) != nil else { return nil }
+        return buffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+    }
+}

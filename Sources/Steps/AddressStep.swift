@@ -1,0 +1,132 @@
+import Engine
+import HostAccess
+import NodeModel
+
+/// Role steps that put addresses on interfaces, IPv4 ones with a label from a pattern
+/// (`lo:{n}`, `{device}:{n}`):
+/// - `kind: vip-addresses`: every VIP as a host address (/32, /128) on the step's `device`;
+/// - `kind: interface-addresses`: the spec's `addresses` (a router's `eth1 203.0.113.1/24`).
+/// An address keeps its label across runs, so adding one never renumbers the others; a new one takes
+/// the lowest free number on its device.
+enum AddressStep {
+    static let vipKind = "vip-addresses"
+    static let interfaceKind = "interface-addresses"
+    /// IFNAMSIZ - 1: the kernel's limit for a label.
+    static let maximumLabelLength = 15
+
+    struct Entry {
+        let device: String
+        let address: IPAddress
+        let prefixLength: Int
+        var cidr: String { address.description + "/" + String(prefixLength) }
+    }
+
+    static func desired(_ step: Role.Step, spec: NodeSpec, previous: DesiredStep?, host: HostView) throws -> DesiredStep {
+        let patternValue = try step.requiredSetting("label")
+        let pattern = try LabelPattern(try patternValue.string("label"), location: patternValue.location)
+        let entries: [Entry]
+        var deviceLocation = step.location
+        if step.kind == vipKind {
+            let deviceValue = try step.requiredSetting("device")
+            deviceLocation = deviceValue.location
+            let device = try deviceValue.string("device")
+            guard !spec.vips.isEmpty else {
+                throw SpecError("--vip", "the \(step.name) step needs at least one VIP; give --vip ADDRESS (or vips: in the spec file)")
+            }
+            entries = spec.vips.map { Entry(device: device, address: $0, prefixLength: $0.hostPrefixLength) }
+        } else {
+            guard !spec.addresses.isEmpty else {
+                throw SpecError("--address", "the \(step.name) step needs at least one address; give --address DEVICE=ADDRESS/PREFIX")
+            }
+            entries = spec.addresses.map { Entry(device: $0.interface, address: $0.address, prefixLength: $0.prefixLength) }
+        }
+
+        // A device the run creates itself (tunl0) need not exist yet.
+        let existing = try host.addresses.interfaceNames().union(host.devicesCreatedEarlier)
+        if let missing = entries.first(where: { !existing.contains($0.device) }) {
+            throw SpecError(step.kind == vipKind ? deviceLocation : "--address",
+                            "the interface '\(missing.device)' does not exist on this host; the interfaces are: \(existing.sorted().joined(separator: ", "))")
+        }
+
+        var hostLabels: [String: String] = [:]   // "device cidr" → label
+        var used: [String: Set<String>] = [:]      // device → labels in use
+        for address in try host.addresses.addresses() {
+            guard let label = address.label else { continue }
+            hostLabels[AddressDriver.subject(device: address.interface, cidr: address.cidr)] = label
+            used[address.interface, default: []].insert(label)
+        }
+        let subjects = entries.map { AddressDriver.subject(device: $0.device, cidr: $0.cidr) }
+        let wanted = Set(subjects)
+        var earlier: [String: String] = [:]
+        for entry in previous?.desired ?? [] where wanted.contains(entry.subject) {
+            let device = String(entry.subject.prefix { $0 != " " })
+            if let label = entry.state, pattern.matches(label, device: device) {
+                earlier[entry.subject] = label
+                used[device, default: []].insert(label)
+            }
+        }
+
+        var desired: [Desired] = []
+        desired.reserveCapacity(entries.count)
+        var next: [String: Int] = [:]
+        for (entry, subject) in zip(entries, subjects) {
+            guard entry.address.family == .v4 else {
+                desired.append(Desired(subject: subject, state: AddressDriver.presentWithoutLabel))
+                continue
+            }
+            if let label = earlier[subject] ?? hostLabels[subject].flatMap({ pattern.matches($0, device: entry.device) ? $0 : nil }) {
+                used[entry.device, default: []].insert(label)
+                desired.append(Desired(subject: subject, state: label))
+                continue
+            }
+            var number = next[entry.device] ?? 0
+            while used[entry.device, default: []].contains(pattern.label(number, device: entry.device)) { number += 1 }
+            let label = pattern.label(number, device: entry.device)
+            guard label.utf8.count <= maximumLabelLength else {
+                throw SpecError(patternValue.location, "the label '\(label)' for \(entry.address) is longer than \(maximumLabelLength) characters (IFNAMSIZ - 1); use a shorter device name or pattern")
+            }
+            next[entry.device] = number + 1
+            used[entry.device, default: []].insert(label)
+            desired.append(Desired(subject: subject, state: label))
+        }
+        return DesiredStep(name: step.name, kind: AddressDriver.kindName, desired: desired)
+    }
+}
+
+/// `lo:{n}` → lo:0, lo:1, …; `{device}:{n}` → eth1:0, eth1:1, …
+struct LabelPattern {
+    let text: String
+
+    init(_ text: String, location: String) throws {
+        guard text.components(separatedBy: "{n}").count == 2 else {
+            throw SpecError(location, "the label pattern '\(text)' must contain {n} exactly once, e.g. lo:{n}")
+        }
+        self.text = text
+    }
+
+    func label(_ number: Int, device: String) -> String {
+        text.replacing("{device}", with: device).replacing("{n}", with: String(number))
+    }
+
+    func matches(_ label: String, device: String) -> Bool {
+        let parts = text.replacing("{device}", with: device).components(separatedBy: "{n}")
+        let (prefix, suffix) = (parts[0], parts[1])
+        guard label.hasPrefix(prefix), label.hasSuffix(suffix), label.count > prefix.count + suffix.count else { return false }
+        return label.dropFirst(prefix.count).dropLast(suffix.count).allSatisfy(\.isNumber)
+    }
+}
+
+private extension String {
+    func components(separatedBy separator: String) -> [String] {
+        var parts: [String] = []
+        var rest = Substring(self)
+        while let range = rest.range(of: separator) {
+            parts.append(String(rest[..<range.lowerBound]))
+            rest = rest[range.upperBound...]
+        }
+        parts.append(String(rest))
+        return parts
+    }
+
+    func replacing(_ target: String, with replacement: String) -> String { components(separatedBy: target).joined(separator: replacement) }
+}
