@@ -15,6 +15,8 @@ public struct LinkInfo: Hashable, Sendable {
 /// Live network interfaces. The real one speaks rtnetlink; tests use a stateful fake.
 public protocol LinkControl: AnyObject {
     func links() throws -> [LinkInfo]
+    /// Whether the kernel can make IPIP devices (loaded, built in, or a module it would load).
+    func supportsIPIP() -> Bool
     /// Creates an IPIP tunnel device without endpoints (what `tunl0` is).
     func createIPIP(_ name: String) throws
     func setUp(_ name: String, _ up: Bool) throws

@@ -35,9 +35,6 @@ enum AddressStep {
             }
             entries = spec.vips.map { Entry(device: device, address: $0, prefixLength: $0.hostPrefixLength) }
         } else {
-            guard !spec.addresses.isEmpty else {
-                throw SpecError("--address", "the \(step.name) step needs at least one address; give --address DEVICE=ADDRESS/PREFIX")
-            }
             entries = spec.addresses.map { Entry(device: $0.interface, address: $0.address, prefixLength: $0.prefixLength) }
         }
 

@@ -64,7 +64,7 @@ enum TunnelDeviceStep {
     static func desired(_ step: Role.Step, host: HostView) throws -> DesiredStep {
         let device = try step.requiredSetting("device").string("device")
         let present = try host.links.links().contains { $0.name == device }
-        if !present && !KernelFeatures.hasIPIP() {
+        if !present && !host.links.supportsIPIP() {
             throw MissingKernelFeature(feature: "IPIP tunnels (CONFIG_NET_IPIP, the ipip module)",
                                        needed: "the \(device) device of step '\(step.name)'")
         }

@@ -98,9 +98,6 @@ enum RouteStep {
             }
             wanted = [("default", gateway, "--gateway")]
         } else {
-            guard !spec.routes.isEmpty else {
-                throw SpecError("--route", "the \(step.name) step needs at least one route; give --route 'NETWORK via GATEWAY'")
-            }
             wanted = spec.routes.map { ($0.destination, $0.via, "--route") }
         }
         let connected = try host.connectedNetworks()

@@ -113,6 +113,18 @@ final class RealserverKernelTests {
         #expect(!FileManager.default.fileExists(atPath: directory.file("state/journal")))
     }
 
+    @Test func removingOneVIPLeavesTheOthersAndTheirLabelsAlone() throws {
+        try lvsNode("setup", "--role", "realserver", "--vip", "192.0.2.10", "--vip", "192.0.2.11", "--vip", "2001:db8::10", "--vip", "192.0.2.12")
+        #expect(try loAddresses().filter { $0.key != "127.0.0.1/8" && $0.key != "::1/128" }
+                == ["192.0.2.10/32": "lo:0", "192.0.2.11/32": "lo:1", "192.0.2.12/32": "lo:2", "2001:db8::10/128": ""])
+        let shrink = try lvsNode("setup", "--role", "realserver", "--vip", "192.0.2.10", "--vip", "2001:db8::10", "--vip", "192.0.2.12")
+        #expect(shrink.stdout.contains("- address 192.0.2.11/32 on lo (label lo:1)"))
+        #expect(!shrink.stdout.contains("192.0.2.10/32") && !shrink.stdout.contains("192.0.2.12/32") && !shrink.stdout.contains("2001:db8::10"))
+        try lvsNode("setup", "--role", "realserver", "--vip", "192.0.2.10", "--vip", "2001:db8::10", "--vip", "192.0.2.12", "--vip", "192.0.2.13")
+        #expect(try loAddresses().filter { $0.key != "127.0.0.1/8" && $0.key != "::1/128" }
+                == ["192.0.2.10/32": "lo:0", "192.0.2.12/32": "lo:2", "192.0.2.13/32": "lo:1", "2001:db8::10/128": ""])
+    }
+
     /// More VIPs than one netlink batch window holds, from all three documentation ranges.
     static let manyVIPs: [String] = ["192.0.2", "198.51.100", "203.0.113"].flatMap { net in (1...200).map { "\(net).\($0)" } }
 

@@ -63,6 +63,8 @@ public final class FakeKernel: AddressControl, SysctlControl, LinkControl, Route
         interfaces.sorted().map { LinkInfo(name: $0, kind: linkState[$0]?.kind, isUp: linkState[$0]?.up ?? true) }
     }
 
+    public func supportsIPIP() -> Bool { hasIPIP }
+
     public func createIPIP(_ name: String) throws {
         beforeMutation?("create \(name)")
         guard hasIPIP else { throw HostError(operation: "creating", subject: "IPIP device \(name)", errno: EOPNOTSUPP) }

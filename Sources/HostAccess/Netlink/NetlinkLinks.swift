@@ -15,6 +15,8 @@ public final class NetlinkLinks: LinkControl {
         }
     }
 
+    public func supportsIPIP() -> Bool { KernelFeatures.hasIPIP() }
+
     public func createIPIP(_ name: String) throws {
         guard let link = rtnl_link_ipip_alloc() else { throw HostError(operation: "creating", subject: "IPIP device \(name)", errno: ENOMEM) }
         defer { rtnl_link_put(link) }

@@ -53,8 +53,14 @@ public final class NetlinkRoutes: RouteControl {
         _ = rtnl_route_set_family(request, UInt8(family))
         _ = rtnl_route_set_dst(request, destination)
         rtnl_route_set_table(request, RT_TABLE_MAIN.rawValue)
-        rtnl_route_set_protocol(request, UInt8(RTPROT_STATIC))
-        rtnl_route_set_scope(request, UInt8(route.gateway == nil ? RT_SCOPE_LINK.rawValue : RT_SCOPE_UNIVERSE.rawValue))
+        if operation == "adding" {
+            rtnl_route_set_protocol(request, UInt8(RTPROT_STATIC))
+            rtnl_route_set_scope(request, UInt8(route.gateway == nil ? RT_SCOPE_LINK.rawValue : RT_SCOPE_UNIVERSE.rawValue))
+        } else {
+            // Match whoever added it (boot, dhcp, static) and any scope, as `ip route del` does.
+            rtnl_route_set_protocol(request, UInt8(RTPROT_UNSPEC))
+            rtnl_route_set_scope(request, UInt8(RT_SCOPE_NOWHERE.rawValue))
+        }
         _ = rtnl_route_set_type(request, UInt8(RTN_UNICAST))
         rtnl_route_set_priority(request, UInt32(route.metric))
         if let gateway = route.gateway {
