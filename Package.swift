@@ -35,6 +35,6 @@ let package = Package(
         .testTarget(name: "RenderTests", dependencies: ["Render", "Steps", "NodeModel", "Engine", "HostAccess", "TestSupport"], exclude: ["Golden"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Steps", "LVSNode", "Render", "TestSupport"]),
         .testTarget(name: "CommandLineTests", dependencies: ["lvs-node", "TestSupport"]),
-        .testTarget(name: "KernelTests", dependencies: ["lvs-node", "TestSupport"]),
+        .testTarget(name: "KernelTests", dependencies: ["lvs-node", "TestSupport", "Steps", "NodeModel", "Render", "HostAccess"]),
     ]
 )

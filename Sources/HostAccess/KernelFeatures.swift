@@ -16,7 +16,7 @@ public enum KernelFeatures {
     }
 }
 
-/// The running kernel lacks something a step needs; found before anything changed.
+/// The host lacks something a step needs (a kernel feature, a tool); found before anything changed.
 public struct MissingKernelFeature: Error, CustomStringConvertible {
     public let feature: String
     public let needed: String
@@ -27,6 +27,6 @@ public struct MissingKernelFeature: Error, CustomStringConvertible {
     }
 
     public var description: String {
-        "this kernel has no \(feature), which \(needed) needs; nothing was changed. Load the module or use a kernel with it"
+        "this host has no \(feature), which \(needed) needs; nothing was changed"
     }
 }

@@ -190,8 +190,9 @@ private struct Host {
     let drivers: Drivers
 
     init(_ environment: NodeEnvironment) throws {
-        view = HostView(addresses: try environment.addresses(), links: try environment.links(), routes: try environment.routes())
-        drivers = Drivers([AddressDriver(view.addresses), LinkDriver(view.links), RouteDriver(view.routes),
+        view = HostView(addresses: try environment.addresses(), links: try environment.links(), routes: try environment.routes(),
+                        packetFilter: environment.packetFilter())
+        drivers = Drivers([AddressDriver(view.addresses), LinkDriver(view.links), RouteDriver(view.routes), NftablesDriver(view.packetFilter),
                            SysctlDriver(try environment.sysctls()), FileDriver(root: environment.root)])
     }
 }

@@ -10,6 +10,7 @@ public struct NodeEnvironment {
     public let addresses: () throws -> AddressControl
     public let links: () throws -> LinkControl
     public let routes: () throws -> RouteControl
+    public let packetFilter: () -> PacketFilter
     public let sysctls: () throws -> SysctlControl
     public let mayChangeNetwork: () -> Bool
 
@@ -17,6 +18,7 @@ public struct NodeEnvironment {
                 addresses: @escaping () throws -> AddressControl,
                 links: @escaping () throws -> LinkControl,
                 routes: @escaping () throws -> RouteControl,
+                packetFilter: @escaping () -> PacketFilter,
                 sysctls: @escaping () throws -> SysctlControl,
                 mayChangeNetwork: @escaping () -> Bool) {
         self.root = root
@@ -24,6 +26,7 @@ public struct NodeEnvironment {
         self.addresses = addresses
         self.links = links
         self.routes = routes
+        self.packetFilter = packetFilter
         self.sysctls = sysctls
         self.mayChangeNetwork = mayChangeNetwork
     }
@@ -34,6 +37,7 @@ public struct NodeEnvironment {
                         addresses: { try NetlinkAddresses() },
                         links: { try NetlinkLinks() },
                         routes: { try NetlinkRoutes() },
+                        packetFilter: { Nftables() },
                         sysctls: { ProcSys() },
                         mayChangeNetwork: { Privileges.hasNetAdmin() })
     }

@@ -17,6 +17,8 @@ public struct NodeSpec: Equatable, Sendable {
     public var initSystem: InitSystem
     /// realserver nat: the director's address on the real servers' network (DIP).
     public var gateway: IPAddress?
+    /// realserver tun: clamp the TCP MSS the real server advertises for the VIPs.
+    public var tunnelMSS: Int?
     /// router: labelled secondary addresses.
     public var addresses: [InterfaceCIDR]
     /// router: static routes.
@@ -25,7 +27,7 @@ public struct NodeSpec: Equatable, Sendable {
     public var ipv6Forwarding: Bool
 
     public init(role: String, mode: String, vips: [IPAddress], persist: PersistBackend = .auto, initSystem: InitSystem = .auto,
-                gateway: IPAddress? = nil, addresses: [InterfaceCIDR] = [], routes: [StaticRoute] = [],
+                gateway: IPAddress? = nil, tunnelMSS: Int? = nil, addresses: [InterfaceCIDR] = [], routes: [StaticRoute] = [],
                 ipv6Forwarding: Bool = false) {
         self.role = role
         self.mode = mode
@@ -33,6 +35,7 @@ public struct NodeSpec: Equatable, Sendable {
         self.persist = persist
         self.initSystem = initSystem
         self.gateway = gateway
+        self.tunnelMSS = tunnelMSS
         self.addresses = addresses
         self.routes = routes
         self.ipv6Forwarding = ipv6Forwarding
@@ -51,6 +54,7 @@ public struct NodeSpec: Equatable, Sendable {
             lines += vips.map { "  - \($0)" }
         }
         if let gateway { lines.append("gateway: \(gateway)") }
+        if let tunnelMSS { lines += ["tun:", "  mss: \(tunnelMSS)"] }
         if !addresses.isEmpty {
             lines.append("addresses:")
             lines += addresses.map { "  - {interface: \($0.interface), address: \($0.cidr)}" }

@@ -46,7 +46,7 @@ public struct Role: Sendable {
     /// The spec field each step kind reads; a field no step of the mode reads is refused, so a
     /// `--gateway` given to a DR real server is an error rather than silently ignored.
     static let fieldsByKind: [String: SpecField] = [
-        "vip-addresses": .vips, "default-route": .gateway,
+        "vip-addresses": .vips, "default-route": .gateway, "tcp-mss": .mss,
         "interface-addresses": .addresses, "static-routes": .routes,
     ]
 

@@ -15,6 +15,7 @@ public struct SpecInput: Sendable {
     public var persist: Item?
     public var initSystem: Item?
     public var gateway: Item?
+    public var mss: Item?
     /// router: (interface, ADDRESS/PREFIX)
     public var addresses: [(interface: Item, address: Item)] = []
     /// router: (destination, gateway)
@@ -32,7 +33,7 @@ public struct SpecInput: Sendable {
     /// The spec from command-line flags. `addresses` are `DEVICE=ADDRESS/PREFIX`, `routes` are
     /// `DESTINATION via GATEWAY` (as ip(8) writes them).
     public static func fromFlags(role: String?, mode: String?, vips: [String], persist: String? = nil, initSystem: String? = nil,
-                                 gateway: String? = nil, addresses: [String] = [], routes: [String] = [],
+                                 gateway: String? = nil, mss: String? = nil, addresses: [String] = [], routes: [String] = [],
                                  ipv6Forwarding: Bool = false) throws -> SpecInput {
         var input = SpecInput(role: role.map { Item($0, at: "--role") },
                               mode: mode.map { Item($0, at: "--mode") },
@@ -40,6 +41,7 @@ public struct SpecInput: Sendable {
                               persist: persist.map { Item($0, at: "--persist") },
                               initSystem: initSystem.map { Item($0, at: "--init") })
         input.gateway = gateway.map { Item($0, at: "--gateway") }
+        input.mss = mss.map { Item($0, at: "--mss") }
         input.ipv6Forwarding = ipv6Forwarding ? Item("true", at: "--ipv6-forwarding") : nil
         input.addresses = try addresses.map { text in
             let parts = text.split(separator: "=", maxSplits: 1)
@@ -58,7 +60,7 @@ public struct SpecInput: Sendable {
         return input
     }
 
-    public static let yamlKeys = ["role", "mode", "vips", "persist", "init", "gateway", "addresses", "routes", "ipv6-forwarding"]
+    public static let yamlKeys = ["role", "mode", "vips", "persist", "init", "gateway", "tun", "addresses", "routes", "ipv6-forwarding"]
 
     /// The node spec file (`--config`): unknown keys and wrong types are errors naming the line.
     public static func fromYAML(_ text: String, source: String) throws -> SpecInput {
@@ -73,6 +75,10 @@ public struct SpecInput: Sendable {
             case "init": input.initSystem = try item(value, "init")
             case "gateway": input.gateway = try item(value, "gateway")
             case "ipv6-forwarding": input.ipv6Forwarding = try item(value, "ipv6-forwarding")
+            case "tun":
+                for (name, setting) in try value.map("tun", allowed: ["mss"]) where name == "mss" {
+                    input.mss = try item(setting, "tun.mss")
+                }
             case "vips":
                 input.vips = try value.list("vips").enumerated().map { index, entry in try item(entry, "vips[\(index)]") }
             case "addresses":
@@ -104,6 +110,7 @@ public struct SpecInput: Sendable {
         var result: [(SpecField, String)] = []
         if let vip = vips.first { result.append((.vips, vip.location)) }
         if let gateway { result.append((.gateway, gateway.location)) }
+        if let mss { result.append((.mss, mss.location)) }
         if let address = addresses.first { result.append((.addresses, address.interface.location)) }
         if let route = routes.first { result.append((.routes, route.to.location)) }
         if let ipv6Forwarding { result.append((.ipv6Forwarding, ipv6Forwarding.location)) }
@@ -130,6 +137,13 @@ public struct SpecInput: Sendable {
         spec.initSystem = Self.choice(initSystem, InitSystem.self, "init", &errors) ?? .auto
         if let gateway {
             spec.gateway = Self.unicast(gateway, what: "the gateway", example: "192.0.2.1", &errors)
+        }
+        if let mss {
+            if let value = Int(mss.text), (536...65495).contains(value) {
+                spec.tunnelMSS = value
+            } else {
+                errors.append(SpecError(mss.location, "'\(mss.text)' is not a TCP MSS; give a number of bytes from 536 to 65495, e.g. 1400"))
+            }
         }
         spec.addresses = addresses.compactMap { Self.interfaceAddress($0.interface, $0.address, &errors) }
         spec.routes = routes.compactMap { Self.route($0.to, $0.via, &errors) }
@@ -229,13 +243,14 @@ public struct SpecInput: Sendable {
 
 /// The optional spec fields, each consumed by some step kind.
 public enum SpecField: String, CaseIterable, Sendable {
-    case vips, gateway, addresses, routes, ipv6Forwarding = "ipv6-forwarding"
+    case vips, gateway, mss, addresses, routes, ipv6Forwarding = "ipv6-forwarding"
 
     /// How the user spells it: the flag or YAML key.
     public var name: String {
         switch self {
         case .vips: return "vips (--vip)"
         case .gateway: return "gateway (--gateway)"
+        case .mss: return "tun.mss (--mss)"
         case .addresses: return "addresses (--address)"
         case .routes: return "routes (--route)"
         case .ipv6Forwarding: return "ipv6-forwarding (--ipv6-forwarding)"

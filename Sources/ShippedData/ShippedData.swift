@@ -13,5 +13,6 @@ public enum ShippedData {
         "ifcfg-address": PackageResources.ifcfg_address_mustache,
         "lvs-node.service": PackageResources.lvs_node_service_mustache,
         "lvs-node.init": PackageResources.lvs_node_init_mustache,
+        "nftables-mss.nft": PackageResources.nftables_mss_nft_mustache,
     ]
 }

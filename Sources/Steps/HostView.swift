@@ -6,13 +6,15 @@ public struct HostView {
     public let addresses: AddressControl
     public let links: LinkControl
     public let routes: RouteControl
+    public let packetFilter: PacketFilter
     /// Devices an earlier step of the same run creates (tunl0), set while building.
     var devicesCreatedEarlier: Set<String> = []
 
-    public init(addresses: AddressControl, links: LinkControl, routes: RouteControl) {
+    public init(addresses: AddressControl, links: LinkControl, routes: RouteControl, packetFilter: PacketFilter) {
         self.addresses = addresses
         self.links = links
         self.routes = routes
+        self.packetFilter = packetFilter
     }
 
     /// The interface whose directly connected network holds `gateway`, or nil.

@@ -65,7 +65,7 @@ enum TunnelDeviceStep {
         let device = try step.requiredSetting("device").string("device")
         let present = try host.links.links().contains { $0.name == device }
         if !present && !host.links.supportsIPIP() {
-            throw MissingKernelFeature(feature: "IPIP tunnels (CONFIG_NET_IPIP, the ipip module)",
+            throw MissingKernelFeature(feature: "IPIP tunnel support in its kernel (CONFIG_NET_IPIP, the ipip module)",
                                        needed: "the \(device) device of step '\(step.name)'")
         }
         return DesiredStep(name: step.name, kind: LinkDriver.kindName, desired: [Desired(subject: device, state: "ipip up")])

@@ -24,7 +24,7 @@ public struct StepBuilder {
     }
 
     public static let kinds = [SysctlStep.kind, AddressStep.vipKind, AddressStep.interfaceKind, TunnelDeviceStep.kind,
-                               RouteStep.defaultKind, RouteStep.staticKind, FileStep.fileKind, FileStep.symlinkKind]
+                               RouteStep.defaultKind, RouteStep.staticKind, TcpMssStep.kind, FileStep.fileKind, FileStep.symlinkKind]
 
     public func desiredSteps(for role: Role) throws -> [DesiredStep] {
         var errors: [SpecError] = []
@@ -54,6 +54,12 @@ public struct StepBuilder {
             return try TunnelDeviceStep.desired(step, host: host)
         case RouteStep.defaultKind, RouteStep.staticKind:
             return try RouteStep.desired(step, spec: spec, host: host)
+        case TcpMssStep.kind:
+            do {
+                return try TcpMssStep.desired(step, spec: spec, host: host, values: context.values(spec, earlier: earlier), renderer: renderer)
+            } catch let error as TemplateRenderer.Failure {
+                throw SpecError(step.location, "step '\(step.name)': \(error)")
+            }
         case FileStep.fileKind, FileStep.symlinkKind:
             try context.validate()
             do {

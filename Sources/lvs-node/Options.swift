@@ -28,6 +28,9 @@ struct SpecOptions: ParsableArguments {
     @Option(help: ArgumentHelp("The director's address the default route goes through (realserver nat).", valueName: "dip"))
     var gateway: String?
 
+    @Option(help: ArgumentHelp("Clamp the TCP MSS the real server advertises for its VIPs (realserver tun), e.g. 1400.", valueName: "bytes"))
+    var mss: String?
+
     @Option(name: .customLong("address"), help: ArgumentHelp("A labelled secondary address, DEVICE=ADDRESS/PREFIX (router); repeat for several.", valueName: "device=cidr"))
     var addresses: [String] = []
 
@@ -48,7 +51,7 @@ struct SpecOptions: ParsableArguments {
 
     func validate() throws {
         let flagsGiven = role != nil || mode != nil || !vips.isEmpty || persist != nil || initSystem != nil || gateway != nil
-            || !addresses.isEmpty || !routes.isEmpty || ipv6Forwarding
+            || mss != nil || !addresses.isEmpty || !routes.isEmpty || ipv6Forwarding
         if config != nil && flagsGiven {
             throw ValidationError("give the spec either as --config FILE or as flags (--role, --vip, …), not both")
         }
@@ -60,7 +63,7 @@ struct SpecOptions: ParsableArguments {
     func input(_ environment: NodeEnvironment) throws -> SpecInput {
         if let config { return try environment.readSpecFile(config) }
         return try SpecInput.fromFlags(role: role, mode: mode, vips: vips, persist: persist, initSystem: initSystem,
-                                       gateway: gateway, addresses: addresses, routes: routes,
+                                       gateway: gateway, mss: mss, addresses: addresses, routes: routes,
                                        ipv6Forwarding: ipv6Forwarding)
     }
 }

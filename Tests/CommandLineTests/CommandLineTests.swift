@@ -54,6 +54,7 @@ import TestSupport
         (["--mode", "fullnat", "--vip", "192.0.2.10"], "has no mode 'fullnat'; its modes are: dr, tun, nat"),
         (["--vip", "192.0.2.10", "--gateway", "192.0.2.1"], "gateway (--gateway) is not used by role realserver in mode dr"),
         (["--mode", "nat"], "mode nat needs the director's address as the default gateway"),
+        (["--mode", "tun", "--vip", "192.0.2.10", "--mss", "20"], "is not a TCP MSS"),
         (["--role", "router", "--route", "198.51.100.7/24 via 192.0.2.1"], "has host bits set; did you mean 198.51.100.0/24?"),
         ([String](), "needs at least one VIP"),
     ])

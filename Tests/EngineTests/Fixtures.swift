@@ -12,7 +12,7 @@ final class FakeNode {
 
     var environment: NodeEnvironment {
         NodeEnvironment(root: HostRoot(directory.path), stateDirectory: nil,
-                        addresses: { [kernel] in kernel }, links: { [kernel] in kernel }, routes: { [kernel] in kernel },
+                        addresses: { [kernel] in kernel }, links: { [kernel] in kernel }, routes: { [kernel] in kernel }, packetFilter: { [kernel] in kernel },
                         sysctls: { [kernel] in kernel },
                         mayChangeNetwork: { [unowned self] in self.mayChangeNetwork })
     }

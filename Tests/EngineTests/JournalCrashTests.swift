@@ -27,7 +27,7 @@ import TestSupport
         let kernel = FakeKernel()
         let directory = TemporaryDirectory()
         var root: String { directory.file("root") }
-        var drivers: Drivers { Drivers([AddressDriver(kernel), SysctlDriver(kernel), LinkDriver(kernel), RouteDriver(kernel), FileDriver(root: HostRoot(root))]) }
+        var drivers: Drivers { Drivers([AddressDriver(kernel), SysctlDriver(kernel), LinkDriver(kernel), RouteDriver(kernel), NftablesDriver(kernel), FileDriver(root: HostRoot(root))]) }
 
         var host: Host {
             Host(kernel: kernel.snapshot, files: directory.tree().filter { $0.key.hasPrefix("root/") })
@@ -55,7 +55,7 @@ import TestSupport
                                                    persist: "netplan", initSystem: "none").resolve(with: catalog)
         let drivers = world.drivers
         let renderer = TemplateRenderer(overrideDirectory: directory.file("none")) { _ in nil }
-        let steps = try StepBuilder(spec: spec, previous: [], host: HostView(addresses: kernel, links: kernel, routes: kernel), renderer: renderer,
+        let steps = try StepBuilder(spec: spec, previous: [], host: HostView(addresses: kernel, links: kernel, routes: kernel, packetFilter: kernel), renderer: renderer,
                                     context: RenderContext(binary: "/usr/local/sbin/lvs-node", root: world.root, stateDirectory: "/var/lib/lvs-node"))
             .desiredSteps(for: role)
         let plan = try Planner.plan(steps, previous: [], baseline: [:], drivers: drivers)

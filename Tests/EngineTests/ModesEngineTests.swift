@@ -11,12 +11,12 @@ import TestSupport
     func spec(_ arguments: (inout SpecFlags) -> Void) throws -> SpecInput {
         var flags = SpecFlags()
         arguments(&flags)
-        return try SpecInput.fromFlags(role: flags.role, mode: flags.mode, vips: flags.vips, gateway: flags.gateway,
+        return try SpecInput.fromFlags(role: flags.role, mode: flags.mode, vips: flags.vips, gateway: flags.gateway, mss: flags.mss,
                                        addresses: flags.addresses, routes: flags.routes, ipv6Forwarding: flags.ipv6Forwarding)
     }
 
     struct SpecFlags {
-        var role = "realserver", mode: String?, vips: [String] = [], gateway: String?
+        var role = "realserver", mode: String?, vips: [String] = [], gateway: String?, mss: String?
         var addresses: [String] = [], routes: [String] = [], ipv6Forwarding = false
     }
 
@@ -58,6 +58,35 @@ import TestSupport
         #expect(report.lines.contains("~ link tunl0 ipip down → ipip up"))
         #expect(report.lines.contains("~ sysctl net.ipv4.conf.all.rp_filter 2 → 0"))
         _ = try node.agent.rollback()
+        #expect(node.kernel.snapshot == before)
+    }
+
+    @Test func tunMSSClampingIsATableOfItsOwnThatRollbackRemoves() throws {
+        let node = FakeNode()
+        node.kernel.hasIPIP = true
+        let before = node.kernel.snapshot
+        _ = try node.agent.setup(try spec { $0.mode = "tun"; $0.vips = ["192.0.2.11", "192.0.2.10", "2001:db8::10"]; $0.mss = "1400" })
+        let table = try #require(node.kernel.tables["inet lvs_node_mss"])
+        #expect(table.contains("\t\tip saddr { 192.0.2.10, 192.0.2.11 } tcp flags syn,ack / syn,ack tcp option maxseg size set 1400\n"))
+        #expect(table.contains("\t\tip6 saddr 2001:db8::10 tcp flags syn,ack / syn,ack tcp option maxseg size set 1400\n"))
+        // Dropping tun.mss removes the table and nothing else.
+        let without = try node.agent.setup(try spec { $0.mode = "tun"; $0.vips = ["192.0.2.11", "192.0.2.10", "2001:db8::10"] })
+        #expect(without.lines.first == "- nftables table inet lvs_node_mss")
+        #expect(node.kernel.tables.isEmpty)
+        _ = try node.agent.rollback()
+        #expect(node.kernel.tables["inet lvs_node_mss"] == table)
+        _ = try node.agent.rollback()
+        #expect(node.kernel.snapshot == before)
+    }
+
+    @Test func tunMSSWithoutNftIsRefusedBeforeAnyChange() throws {
+        let node = FakeNode()
+        node.kernel.hasIPIP = true
+        node.kernel.hasNft = false
+        let before = node.kernel.snapshot
+        #expect {
+            try node.agent.setup(try spec { $0.mode = "tun"; $0.vips = ["192.0.2.10"]; $0.mss = "1400" })
+        } throws: { error in "\(error)" == "this host has no nft (the nftables package), which tun.mss (step 'tcp-mss') needs; nothing was changed" }
         #expect(node.kernel.snapshot == before)
     }
 

@@ -59,7 +59,7 @@ final class ModesKernelTests {
         let before = try space.snapshot(sysctls: ["net.ipv4.conf.all.arp_ignore", "net.ipv4.conf.all.rp_filter"])
         let result = try lvsNode(space, ["setup", "--role", "realserver", "--mode", "tun", "--vip", "192.0.2.10"])
         #expect(result.status == 69, "\(result)")
-        #expect(result.stderr.contains("this kernel has no IPIP tunnels (CONFIG_NET_IPIP, the ipip module)"))
+        #expect(result.stderr.contains("this host has no IPIP tunnel support in its kernel (CONFIG_NET_IPIP, the ipip module)"))
         #expect(try space.snapshot(sysctls: ["net.ipv4.conf.all.arp_ignore", "net.ipv4.conf.all.rp_filter"]) == before)
         #expect(!FileManager.default.fileExists(atPath: directory.file("state-\(space.name)")))
     }

@@ -21,7 +21,7 @@ import TestSupport
                                                    vips: ["192.0.2.10", "192.0.2.11", "2001:db8::10", "198.51.100.7"],
                                                    persist: persist, initSystem: initSystem).resolve(with: catalog)
         let kernel = FakeKernel()
-        let steps = try StepBuilder(spec: spec, previous: [], host: HostView(addresses: kernel, links: kernel, routes: kernel), renderer: renderer ?? shipped,
+        let steps = try StepBuilder(spec: spec, previous: [], host: HostView(addresses: kernel, links: kernel, routes: kernel, packetFilter: kernel), renderer: renderer ?? shipped,
                                     context: RenderContext(binary: "/usr/local/sbin/lvs-node", root: "/", stateDirectory: "/var/lib/lvs-node"))
             .desiredSteps(for: role)
         var result: [String: String] = [:]

@@ -4,7 +4,10 @@ import HostAccess
 /// Address and sysctl state that behaves like the kernel's: it rejects what the kernel rejects
 /// (unknown device, duplicate address, missing address, IPv6 on a device with IPv6 disabled, an
 /// unknown sysctl, a non-number for a numeric sysctl), and can be told to fail a given operation.
-public final class FakeKernel: AddressControl, SysctlControl, LinkControl, RouteControl {
+public final class FakeKernel: AddressControl, SysctlControl, LinkControl, RouteControl, PacketFilter {
+    /// nftables tables by `family name`, as nft would list them.
+    public var tables: [String: String] = [:]
+    public var hasNft = true
     public var interfaces: Set<String>
     /// Kind (nil for plain devices) and up state of each interface.
     public var linkState: [String: (kind: String?, up: Bool)] = [:]
@@ -42,12 +45,13 @@ public final class FakeKernel: AddressControl, SysctlControl, LinkControl, Route
         public let sysctls: [SysctlKey: String]
         public let links: [String: String]
         public let routes: Set<RouteEntry>
+        public let tables: [String: String]
     }
 
     public var snapshot: Snapshot {
         Snapshot(addresses: Set(addressList), sysctls: sysctlValues,
                  links: Dictionary(uniqueKeysWithValues: interfaces.map { ($0, "\(linkState[$0]?.kind ?? "-") \(linkState[$0]?.up ?? true)") }),
-                 routes: Set(routeTable))
+                 routes: Set(routeTable), tables: tables)
     }
 
     public func restore(_ snapshot: Snapshot) {
@@ -55,6 +59,25 @@ public final class FakeKernel: AddressControl, SysctlControl, LinkControl, Route
         sysctlValues = snapshot.sysctls
         interfaces = Set(snapshot.links.keys)
         routeTable = Array(snapshot.routes)
+        tables = snapshot.tables
+    }
+
+    // MARK: PacketFilter
+
+    public var isAvailable: Bool { hasNft }
+
+    public func table(family: String, name: String) throws -> String? { tables["\(family) \(name)"] }
+
+    public func replace(family: String, name: String, with ruleset: String) throws {
+        beforeMutation?("nft replace \(name)")
+        tables["\(family) \(name)"] = ruleset
+        mutations += 1
+    }
+
+    public func delete(family: String, name: String) throws {
+        beforeMutation?("nft delete \(name)")
+        tables["\(family) \(name)"] = nil
+        mutations += 1
     }
 
     // MARK: LinkControl
