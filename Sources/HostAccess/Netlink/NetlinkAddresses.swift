@@ -6,7 +6,6 @@ import Glibc
 /// cost a few dozen system calls instead of thousands.
 public final class NetlinkAddresses: AddressControl {
     private let socket: RouteSocket
-    private var linkCache: NetlinkCache?
     /// Requests per sendmsg; their acknowledgements must fit the receive buffer.
     private static let window = 256
     private static let receiveBuffer: Int32 = 1 << 20
@@ -24,7 +23,7 @@ public final class NetlinkAddresses: AddressControl {
     }
 
     public func interfaceNames() throws -> Set<String> {
-        Set(try indexToName().values)
+        Set(try LinkTable.names(socket).values)
     }
 
     /// The last dump, kept until this object changes an address: one run plans from one dump.
@@ -41,9 +40,8 @@ public final class NetlinkAddresses: AddressControl {
         var raw: OpaquePointer?
         let rc = rtnl_addr_alloc_cache(socket.handle, &raw)
         guard rc >= 0, let raw else { throw RouteSocket.error(rc, "listing", "interface addresses") }
-        let cache = NetlinkCache(raw)
         let names = try indexToName()
-        return cache.objects.compactMap { addr in
+        return NetlinkCache(raw).withObjects { $0.compactMap { addr in
             guard let local = rtnl_addr_get_local(addr), let text = Self.text(of: local) else { return nil }
             let index = rtnl_addr_get_ifindex(addr)
             return InterfaceAddress(
@@ -51,7 +49,7 @@ public final class NetlinkAddresses: AddressControl {
                 address: text,
                 prefixLength: Int(rtnl_addr_get_prefixlen(addr)),
                 label: rtnl_addr_get_label(addr).map { String(cString: $0) })
-        }
+        } }
     }
 
     public func apply(_ operations: [AddressOperation]) throws {
@@ -142,7 +140,6 @@ public final class NetlinkAddresses: AddressControl {
         let subject = "\(address.cidr) on \(address.interface)"
         if try nameToIndex()[address.interface] == nil {
             // The device may have been created during this run (tunl0): look again once.
-            linkCache = nil
             namesByIndex = nil
             indexesByName = nil
         }
@@ -180,25 +177,12 @@ public final class NetlinkAddresses: AddressControl {
         return HostError(operation: "removing", subject: subject(operation), errno: code)
     }
 
-    private func links() throws -> NetlinkCache {
-        if let linkCache { return linkCache }
-        var raw: OpaquePointer?
-        let rc = rtnl_link_alloc_cache(socket.handle, AF_UNSPEC, &raw)
-        guard rc >= 0, let raw else { throw RouteSocket.error(rc, "listing", "network interfaces") }
-        let cache = NetlinkCache(raw)
-        linkCache = cache
-        return cache
-    }
-
     private var namesByIndex: [Int32: String]?
     private var indexesByName: [String: Int32]?
 
     private func indexToName() throws -> [Int32: String] {
         if let namesByIndex { return namesByIndex }
-        var result: [Int32: String] = [:]
-        for link in try links().objects {
-            if let name = rtnl_link_get_name(link) { result[rtnl_link_get_ifindex(link)] = String(cString: name) }
-        }
+        let result = try LinkTable.names(socket)
         namesByIndex = result
         return result
     }

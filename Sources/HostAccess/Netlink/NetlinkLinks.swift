@@ -8,10 +8,12 @@ public final class NetlinkLinks: LinkControl {
     public init() throws { socket = try RouteSocket() }
 
     public func links() throws -> [LinkInfo] {
-        try LinkTable.dump(socket).objects.compactMap { link in
-            guard let name = rtnl_link_get_name(link) else { return nil }
-            return LinkInfo(name: String(cString: name), kind: rtnl_link_get_type(link).map { String(cString: $0) },
-                            isUp: rtnl_link_get_flags(link) & UInt32(IFF_UP.rawValue) != 0)
+        try LinkTable.dump(socket).withObjects { links in
+            links.compactMap { link in
+                guard let name = rtnl_link_get_name(link) else { return nil }
+                return LinkInfo(name: String(cString: name), kind: rtnl_link_get_type(link).map { String(cString: $0) },
+                                isUp: rtnl_link_get_flags(link) & UInt32(IFF_UP.rawValue) != 0)
+            }
         }
     }
 
@@ -27,25 +29,31 @@ public final class NetlinkLinks: LinkControl {
 
     public func setUp(_ name: String, _ up: Bool) throws {
         let subject = "link \(name) \(up ? "up" : "down")"
-        guard let current = try find(name) else { throw HostError(operation: "setting", subject: subject, errno: ENODEV) }
-        guard let change = rtnl_link_alloc() else { throw HostError(operation: "setting", subject: subject, errno: ENOMEM) }
-        defer { rtnl_link_put(change) }
-        if up { rtnl_link_set_flags(change, UInt32(IFF_UP.rawValue)) } else { rtnl_link_unset_flags(change, UInt32(IFF_UP.rawValue)) }
-        let rc = rtnl_link_change(socket.handle, current.handle, change, 0)
-        if rc < 0 { throw RouteSocket.error(rc, "setting", subject) }
+        try withLink(name, operation: "setting", subject: subject) { current in
+            guard let change = rtnl_link_alloc() else { throw HostError(operation: "setting", subject: subject, errno: ENOMEM) }
+            defer { rtnl_link_put(change) }
+            if up { rtnl_link_set_flags(change, UInt32(IFF_UP.rawValue)) } else { rtnl_link_unset_flags(change, UInt32(IFF_UP.rawValue)) }
+            let rc = rtnl_link_change(socket.handle, current, change, 0)
+            if rc < 0 { throw RouteSocket.error(rc, "setting", subject) }
+        }
     }
 
     public func delete(_ name: String) throws {
-        guard let current = try find(name) else { return }
-        let rc = rtnl_link_delete(socket.handle, current.handle)
-        if rc < 0 { throw RouteSocket.error(rc, "deleting", "link \(name)") }
+        guard try links().contains(where: { $0.name == name }) else { return }
+        try withLink(name, operation: "deleting", subject: "link \(name)") { current in
+            let rc = rtnl_link_delete(socket.handle, current)
+            if rc < 0 { throw RouteSocket.error(rc, "deleting", "link \(name)") }
+        }
     }
 
-    /// The kernel's link object, owned by the returned cache entry.
-    private func find(_ name: String) throws -> (handle: OpaquePointer, cache: NetlinkCache)? {
-        let cache = try LinkTable.dump(socket)
-        guard let link = cache.objects.first(where: { rtnl_link_get_name($0).map { String(cString: $0) } == name }) else { return nil }
-        return (link, cache)
+    /// Calls `body` with the kernel's link object while the dump that owns it is alive.
+    private func withLink(_ name: String, operation: String, subject: String, _ body: (OpaquePointer) throws -> Void) throws {
+        try LinkTable.dump(socket).withObjects { links in
+            guard let link = links.first(where: { rtnl_link_get_name($0).map { String(cString: $0) } == name }) else {
+                throw HostError(operation: operation, subject: subject, errno: ENODEV)
+            }
+            try body(link)
+        }
     }
 }
 
@@ -59,10 +67,12 @@ enum LinkTable {
     }
 
     static func names(_ socket: RouteSocket) throws -> [Int32: String] {
-        var result: [Int32: String] = [:]
-        for link in try dump(socket).objects {
-            if let name = rtnl_link_get_name(link) { result[rtnl_link_get_ifindex(link)] = String(cString: name) }
+        try dump(socket).withObjects { links in
+            var result: [Int32: String] = [:]
+            for link in links {
+                if let name = rtnl_link_get_name(link) { result[rtnl_link_get_ifindex(link)] = String(cString: name) }
+            }
+            return result
         }
-        return result
     }
 }

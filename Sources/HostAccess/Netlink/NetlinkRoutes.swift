@@ -11,9 +11,8 @@ public final class NetlinkRoutes: RouteControl {
         var raw: OpaquePointer?
         let rc = rtnl_route_alloc_cache(socket.handle, ipv6 ? AF_INET6 : AF_INET, 0, &raw)
         guard rc >= 0, let raw else { throw RouteSocket.error(rc, "listing", "routes") }
-        let cache = NetlinkCache(raw)
         let names = try LinkTable.names(socket)
-        return cache.objects.compactMap { route -> RouteEntry? in
+        return NetlinkCache(raw).withObjects { $0.compactMap { route -> RouteEntry? in
             guard rtnl_route_get_table(route) == RT_TABLE_MAIN.rawValue, rtnl_route_get_type(route) == RTN_UNICAST,
                   let dst = rtnl_route_get_dst(route), Self.destination(dst) == destination else { return nil }
             var gateway: String?, device: String?
@@ -22,7 +21,7 @@ public final class NetlinkRoutes: RouteControl {
                 device = names[rtnl_route_nh_get_ifindex(hop)]
             }
             return RouteEntry(destination: destination, gateway: gateway, device: device, metric: Int(rtnl_route_get_priority(route)))
-        }
+        } }
     }
 
     public func add(_ route: RouteEntry) throws {

@@ -33,14 +33,17 @@ final class NetlinkCache {
     init(_ handle: OpaquePointer) { self.handle = handle }
     deinit { nl_cache_free(handle) }
 
-    /// The cached objects, in kernel order. They stay valid while the cache lives.
-    var objects: [OpaquePointer] {
-        var result: [OpaquePointer] = []
-        var object = nl_cache_get_first(handle)
-        while let current = object {
-            result.append(current)
-            object = nl_cache_get_next(current)
+    /// Calls `body` with the cached objects, in kernel order, keeping the cache alive until it
+    /// returns: the objects are the cache's, and ARC may free an object right after its last use.
+    func withObjects<T>(_ body: ([OpaquePointer]) throws -> T) rethrows -> T {
+        try withExtendedLifetime(self) {
+            var objects: [OpaquePointer] = []
+            var object = nl_cache_get_first(handle)
+            while let current = object {
+                objects.append(current)
+                object = nl_cache_get_next(current)
+            }
+            return try body(objects)
         }
-        return result
     }
 }

@@ -1,0 +1,32 @@
+# LVS-NAT: the real servers (lvs-node, mode nat) send their replies through the director, which
+# forwards and rewrites them; the director set up with ipvsadm and ip_forward=1.
+VIP=198.51.100.10
+switch outside
+switch inside
+host client;   plug client eth0 outside 198.51.100.100/24
+host director; plug director eth0 outside 198.51.100.1/24; plug director eth1 inside 192.0.2.1/24
+host rs1;      plug rs1 eth0 inside 192.0.2.11/24
+host rs2;      plug rs2 eth0 inside 192.0.2.12/24
+
+step "real servers"
+for rs in rs1 rs2; do
+    on "$rs" ip route add default via 192.0.2.99 2>/dev/null || true   # a wrong gateway to replace
+    lvs "$rs" setup --role realserver --mode nat --gateway 192.0.2.1
+    on "$rs" ip route show default | grep -q "^default via 192.0.2.1 dev eth0" || fail "$rs: default route not via the DIP"
+    serve "$rs"
+done
+
+step "director"
+on director ip addr add "$VIP/24" dev eth0 label eth0:0
+echo 1 | on director tee /proc/sys/net/ipv4/ip_forward >/dev/null
+on director ipvsadm -A -t "$VIP:80" -s rr
+on director ipvsadm -a -t "$VIP:80" -r 192.0.2.11:80 -m
+on director ipvsadm -a -t "$VIP:80" -r 192.0.2.12:80 -m
+
+step "20 requests"
+answers=$(count client "http://$VIP/" 20)
+echo "$answers"
+expect_counts "$answers" "rs1 10" "rs2 10"
+on director ipvsadm -Ln --stats
+out=$(on director ipvsadm -Ln --stats | awk -v vip="TCP  $VIP:80" '$0 ~ vip {print $5}')
+[ "$out" -gt 0 ] || fail "in NAT the replies pass the director, but it saw none"
