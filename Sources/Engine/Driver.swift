@@ -34,6 +34,18 @@ public struct ChangeFailure: Error, CustomStringConvertible {
     public var description: String { "\(underlying)" }
 }
 
+/// Runs `body` for each change in order, naming the change that failed: for drivers that make
+/// one change at a time.
+public func forEachChange(_ changes: [Change], _ body: (Change) throws -> Void) throws {
+    for change in changes {
+        do {
+            try body(change)
+        } catch {
+            throw ChangeFailure(change: change, underlying: error)
+        }
+    }
+}
+
 /// The drivers of a run, by kind.
 public struct Drivers {
     private var byKind: [String: Driver] = [:]

@@ -30,15 +30,7 @@ public final class FileDriver: Driver {
         }
     }
 
-    public func write(_ changes: [Change]) throws {
-        for change in changes {
-            do {
-                try write(change)
-            } catch {
-                throw ChangeFailure(change: change, underlying: error)
-            }
-        }
-    }
+    public func write(_ changes: [Change]) throws { try forEachChange(changes, write) }
 
     private func write(_ change: Change) throws {
         let path = root.path(change.subject)

@@ -18,15 +18,7 @@ public final class LinkDriver: Driver {
         }
     }
 
-    public func write(_ changes: [Change]) throws {
-        for change in changes {
-            do {
-                try write(change)
-            } catch {
-                throw ChangeFailure(change: change, underlying: error)
-            }
-        }
-    }
+    public func write(_ changes: [Change]) throws { try forEachChange(changes, write) }
 
     private func write(_ change: Change) throws {
         let name = change.subject

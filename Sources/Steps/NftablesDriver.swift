@@ -21,16 +21,12 @@ public final class NftablesDriver: Driver {
     }
 
     public func write(_ changes: [Change]) throws {
-        for change in changes {
+        try forEachChange(changes) { change in
             let (family, name) = Self.table(change.subject)
-            do {
-                if let after = change.after {
-                    try filter.replace(family: family, name: name, with: after)
-                } else {
-                    try filter.delete(family: family, name: name)
-                }
-            } catch {
-                throw ChangeFailure(change: change, underlying: error)
+            if let after = change.after {
+                try filter.replace(family: family, name: name, with: after)
+            } else {
+                try filter.delete(family: family, name: name)
             }
         }
     }

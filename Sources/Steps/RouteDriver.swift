@@ -22,17 +22,13 @@ public final class RouteDriver: Driver {
     }
 
     public func write(_ changes: [Change]) throws {
-        for change in changes {
-            do {
-                let (destination, _) = Self.destination(change.subject)
-                let before = Set(try Self.routes(change.before, destination: destination))
-                let after = try Self.routes(change.after, destination: destination)
-                // Remove first: a new route with the old one's metric would be refused as existing.
-                for route in before where !after.contains(route) { try control.delete(route) }
-                for route in after where !before.contains(route) { try control.add(route) }
-            } catch {
-                throw ChangeFailure(change: change, underlying: error)
-            }
+        try forEachChange(changes) { change in
+            let (destination, _) = Self.destination(change.subject)
+            let before = Set(try Self.routes(change.before, destination: destination))
+            let after = try Self.routes(change.after, destination: destination)
+            // Remove first: a new route with the old one's metric would be refused as existing.
+            for route in before where !after.contains(route) { try control.delete(route) }
+            for route in after where !before.contains(route) { try control.add(route) }
         }
     }
 

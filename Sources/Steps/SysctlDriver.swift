@@ -22,14 +22,10 @@ public final class SysctlDriver: Driver {
     }
 
     public func write(_ changes: [Change]) throws {
-        for change in changes {
-            do {
-                // Absent again: the parameter went away with its device; nothing to write.
-                guard let value = change.after else { continue }
-                try control.write(Self.key(change.subject), value)
-            } catch {
-                throw ChangeFailure(change: change, underlying: error)
-            }
+        try forEachChange(changes) { change in
+            // Absent again: the parameter went away with its device; nothing to write.
+            guard let value = change.after else { return }
+            try control.write(Self.key(change.subject), value)
         }
     }
 

@@ -66,6 +66,33 @@ expect_counts() {
     [ "$(echo "$output" | sort)" = "$expected" ] || fail "answers were: $(echo "$output" | tr '\n' ' ') — expected: $*"
 }
 
+# one_lan: the one-subnet topology of the DR, TUN, ARP and rollback scenarios — client .100,
+# director .1, rs1 .11 and rs2 .12 on 192.0.2.0/24.
+one_lan() {
+    switch lan
+    host client;   plug client eth0 lan 192.0.2.100/24
+    host director; plug director eth0 lan 192.0.2.1/24
+    host rs1;      plug rs1 eth0 lan 192.0.2.11/24
+    host rs2;      plug rs2 eth0 lan 192.0.2.12/24
+}
+
+# virtual_service VIP SCHEDULER FORWARDING REAL[:WEIGHT]…: the director's side as the guides do it,
+# the VIP as eth0:0 and the service with plain ipvsadm (until the director role exists).
+virtual_service() {
+    local vip=$1 scheduler=$2 forwarding=$3; shift 3
+    on director ip addr add "$vip/24" dev eth0 label eth0:0
+    on director ipvsadm -A -t "$vip:80" -s "$scheduler"
+    for real in "$@"; do
+        on director ipvsadm -a -t "$vip:80" -r "${real%%:*}:80" "$forwarding" -w "${real#*:}"
+    done
+    on director ipvsadm -Ln
+}
+
+# reply_packets VIP: the packets of replies the director forwarded for the service (OutPkts).
+reply_packets() {
+    on director ipvsadm -Ln --stats | awk -v service="TCP  $1:80" '$0 ~ service {print $5}'
+}
+
 lab_cleanup() {
     jobs -p | xargs -r kill 2>/dev/null || true
     ip -all netns delete 2>/dev/null || true

@@ -18,8 +18,8 @@ public func runProcess(_ executable: String, _ arguments: [String], environment:
     // Output goes to files, not pipes, so a chatty child never blocks on a full pipe.
     let directory = TemporaryDirectory()
     defer { directory.remove() }
-    FileManager.default.createFile(atPath: directory.file("out"), contents: nil)
-    FileManager.default.createFile(atPath: directory.file("err"), contents: nil)
+    _ = FileManager.default.createFile(atPath: directory.file("out"), contents: nil)
+    _ = FileManager.default.createFile(atPath: directory.file("err"), contents: nil)
     let out = try FileHandle(forWritingTo: URL(fileURLWithPath: directory.file("out")))
     let err = try FileHandle(forWritingTo: URL(fileURLWithPath: directory.file("err")))
     defer { try? out.close(); try? err.close() }

@@ -19,7 +19,7 @@ public final class TemporaryDirectory {
         guard let walker = FileManager.default.enumerator(atPath: path) else { return result }
         for case let name as String in walker {
             var isDirectory: ObjCBool = false
-            FileManager.default.fileExists(atPath: "\(path)/\(name)", isDirectory: &isDirectory)
+            _ = FileManager.default.fileExists(atPath: "\(path)/\(name)", isDirectory: &isDirectory)
             if !isDirectory.boolValue { result[name] = FileManager.default.contents(atPath: "\(path)/\(name)") }
         }
         return result

@@ -34,5 +34,5 @@ step "20 requests from the other network"
 answers=$(count client "http://$VIP/" 20)
 echo "$answers"
 expect_counts "$answers" "rs1 10" "rs2 10"
-out=$(on director ipvsadm -Ln --stats | awk -v vip="TCP  $VIP:80" '$0 ~ vip {print $5}')
+out=$(reply_packets "$VIP")
 [ "$out" = 0 ] || fail "the director saw $out reply packets"

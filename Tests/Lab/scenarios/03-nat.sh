@@ -27,6 +27,5 @@ step "20 requests"
 answers=$(count client "http://$VIP/" 20)
 echo "$answers"
 expect_counts "$answers" "rs1 10" "rs2 10"
-on director ipvsadm -Ln --stats
-out=$(on director ipvsadm -Ln --stats | awk -v vip="TCP  $VIP:80" '$0 ~ vip {print $5}')
+out=$(reply_packets "$VIP")
 [ "$out" -gt 0 ] || fail "in NAT the replies pass the director, but it saw none"

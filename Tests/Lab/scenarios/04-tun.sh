@@ -1,11 +1,7 @@
 # LVS-TUN: the director wraps requests in IPIP; the real servers (lvs-node, mode tun) unwrap them on
 # tunl0 and answer the client directly, so the director never sees a reply.
 VIP=192.0.2.10
-switch lan
-host client;   plug client eth0 lan 192.0.2.100/24
-host director; plug director eth0 lan 192.0.2.1/24
-host rs1;      plug rs1 eth0 lan 192.0.2.11/24
-host rs2;      plug rs2 eth0 lan 192.0.2.12/24
+one_lan
 
 step "real servers"
 for rs in rs1 rs2; do
@@ -20,16 +16,13 @@ for rs in rs1 rs2; do
 done
 
 step "director"
-on director ip addr add "$VIP/24" dev eth0 label eth0:0
-on director ipvsadm -A -t "$VIP:80" -s rr
-on director ipvsadm -a -t "$VIP:80" -r 192.0.2.11:80 -i
-on director ipvsadm -a -t "$VIP:80" -r 192.0.2.12:80 -i
+virtual_service "$VIP" rr -i 192.0.2.11:1 192.0.2.12:1
 
 step "20 requests"
 answers=$(count client "http://$VIP/" 20)
 echo "$answers"
 expect_counts "$answers" "rs1 10" "rs2 10"
-out=$(on director ipvsadm -Ln --stats | awk -v vip="TCP  $VIP:80" '$0 ~ vip {print $5}')
+out=$(reply_packets "$VIP")
 [ "$out" = 0 ] || fail "the director saw $out reply packets; in TUN replies go straight to the client"
 
 step "rollback takes tunl0's VIP, sysctls and the MSS table away"

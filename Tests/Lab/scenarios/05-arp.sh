@@ -1,11 +1,7 @@
 # ARP: with the VIP on their lo, real servers configured by lvs-node never answer ARP for it; only
 # the director does. Then a real server without lvs-node's sysctls, to show the probe would see it.
 VIP=192.0.2.10
-switch lan
-host client;   plug client eth0 lan 192.0.2.100/24
-host director; plug director eth0 lan 192.0.2.1/24
-host rs1;      plug rs1 eth0 lan 192.0.2.11/24
-host rs2;      plug rs2 eth0 lan 192.0.2.12/24
+one_lan
 on director ip addr add "$VIP/24" dev eth0 label eth0:0
 for rs in rs1 rs2; do lvs "$rs" setup --role realserver --vip "$VIP"; done
 
