@@ -91,8 +91,10 @@ enum AddressStep {
 }
 
 /// `lo:{n}` → lo:0, lo:1, …; `{device}:{n}` → eth1:0, eth1:1, …
-struct LabelPattern {
+/// The text around `{n}` is worked out once per device: a run asks about every address.
+final class LabelPattern {
     let text: String
+    private var parts: [String: (prefix: String, suffix: String)] = [:]
 
     init(_ text: String, location: String) throws {
         guard text.components(separatedBy: "{n}").count == 2 else {
@@ -101,15 +103,23 @@ struct LabelPattern {
         self.text = text
     }
 
+    private func around(_ device: String) -> (prefix: String, suffix: String) {
+        if let known = parts[device] { return known }
+        let split = text.replacing("{device}", with: device).components(separatedBy: "{n}")
+        let result = (split[0], split[1])
+        parts[device] = result
+        return result
+    }
+
     func label(_ number: Int, device: String) -> String {
-        text.replacing("{device}", with: device).replacing("{n}", with: String(number))
+        let (prefix, suffix) = around(device)
+        return prefix + String(number) + suffix
     }
 
     func matches(_ label: String, device: String) -> Bool {
-        let parts = text.replacing("{device}", with: device).components(separatedBy: "{n}")
-        let (prefix, suffix) = (parts[0], parts[1])
-        guard label.hasPrefix(prefix), label.hasSuffix(suffix), label.count > prefix.count + suffix.count else { return false }
-        return label.dropFirst(prefix.count).dropLast(suffix.count).allSatisfy(\.isNumber)
+        let (prefix, suffix) = around(device)
+        guard label.utf8.count > prefix.utf8.count + suffix.utf8.count, label.hasPrefix(prefix), label.hasSuffix(suffix) else { return false }
+        return label.utf8.dropFirst(prefix.utf8.count).dropLast(suffix.utf8.count).allSatisfy { $0 >= 48 && $0 <= 57 }
     }
 }
 

@@ -27,19 +27,25 @@ public struct RenderContext {
     }
 
     func values(_ spec: NodeSpec, earlier: [DesiredStep]) -> [String: Any] {
-        var addresses: [[String: Any]] = []
+        var addresses: [TemplateAddress] = []
         var sysctls: [[String: Any]] = []
+        var netmasks: [Int: String] = [:]
+        func netmask(_ prefix: Int) -> String {
+            if let known = netmasks[prefix] { return known }
+            let text = IPAddress.netmask(prefixLength: prefix)
+            netmasks[prefix] = text
+            return text
+        }
         for step in earlier {
             for desired in step.desired {
                 guard let state = desired.state else { continue }
                 if step.kind == AddressDriver.kindName {
                     let cidr = String(desired.subject.split(separator: " ").last ?? "")
-                    let prefix = Int(cidr.split(separator: "/").last ?? "") ?? 32
-                    var entry: [String: Any] = ["cidr": cidr, "address": String(cidr.split(separator: "/").first ?? ""),
-                                                "device": String(desired.subject.prefix { $0 != " " }),
-                                                "netmask": IPAddress.netmask(prefixLength: prefix)]
-                    if state != AddressDriver.presentWithoutLabel { entry["label"] = state }
-                    addresses.append(entry)
+                    let parts = cidr.split(separator: "/")
+                    addresses.append(TemplateAddress(cidr: cidr, address: String(parts.first ?? ""),
+                                                     device: String(desired.subject.prefix { $0 != " " }),
+                                                     netmask: netmask(Int(parts.last ?? "") ?? 32),
+                                                     label: state == AddressDriver.presentWithoutLabel ? nil : state))
                 } else if step.kind == SysctlDriver.kindName {
                     sysctls.append(["name": SysctlDriver.key(desired.subject).description, "value": state])
                 }
@@ -48,6 +54,23 @@ public struct RenderContext {
         return ["role": spec.role, "mode": spec.mode, "service": "lvs-node-\(spec.role)",
                 "binary": binary, "root": root, "stateDirectory": stateDirectory,
                 "addresses": addresses, "sysctls": sysctls]
+    }
+}
+
+/// One address as templates see it (`{{#addresses}}{{cidr}}{{label}}{{/addresses}}`). A struct the
+/// template engine reads by reflection, so a thousand of them cost little when no template uses them.
+struct TemplateAddress {
+    let cidr: String
+    let address: String
+    let device: String
+    let netmask: String
+    /// IPv4 only.
+    let label: String?
+
+    var fields: [String: Any] {
+        var result: [String: Any] = ["cidr": cidr, "address": address, "device": device, "netmask": netmask]
+        if let label { result["label"] = label }
+        return result
     }
 }
 
@@ -65,8 +88,8 @@ enum FileStep {
             guard try each.string("each") == "labelled-address" else {
                 throw SpecError(each.location, "each: must be labelled-address")
             }
-            let addresses = values["addresses"] as? [[String: Any]] ?? []
-            contexts = addresses.filter { $0["label"] != nil }.map { values.merging($0) { _, element in element } }
+            let addresses = values["addresses"] as? [TemplateAddress] ?? []
+            contexts = addresses.filter { $0.label != nil }.map { values.merging($0.fields) { _, element in element } }
         }
         let paths: [String]
         if case .list(let items) = pathTemplate.content {

@@ -30,9 +30,13 @@ public struct StepBuilder {
         var errors: [SpecError] = []
         var steps: [DesiredStep] = []
         var host = self.host
+        var values: [String: Any]?   // the template context, made once when the first file step needs it
         for step in role.steps(for: spec.mode, conditions: spec.conditions) {
             do {
-                let built = try build(step, earlier: steps, host: host)
+                if [FileStep.fileKind, FileStep.symlinkKind, TcpMssStep.kind].contains(step.kind) && values == nil {
+                    values = context.values(spec, earlier: steps)
+                }
+                let built = try build(step, host: host, values: values ?? [:])
                 if built.kind == LinkDriver.kindName { host.devicesCreatedEarlier.formUnion(built.desired.map(\.subject)) }
                 steps.append(built)
             } catch let error as SpecError {
@@ -45,7 +49,9 @@ public struct StepBuilder {
         return steps
     }
 
-    private func build(_ step: Role.Step, earlier: [DesiredStep], host: HostView) throws -> DesiredStep {
+    /// `values`: the template context, from the steps before the first file step (file steps come
+    /// after the live-state steps whose results they write down).
+    private func build(_ step: Role.Step, host: HostView, values: [String: Any]) throws -> DesiredStep {
         let previousStep = previous.first { $0.name == step.name }
         switch step.kind {
         case AddressStep.vipKind, AddressStep.interfaceKind:
@@ -56,14 +62,14 @@ public struct StepBuilder {
             return try RouteStep.desired(step, spec: spec, host: host)
         case TcpMssStep.kind:
             do {
-                return try TcpMssStep.desired(step, spec: spec, host: host, values: context.values(spec, earlier: earlier), renderer: renderer)
+                return try TcpMssStep.desired(step, spec: spec, host: host, values: values, renderer: renderer)
             } catch let error as TemplateRenderer.Failure {
                 throw SpecError(step.location, "step '\(step.name)': \(error)")
             }
         case FileStep.fileKind, FileStep.symlinkKind:
             try context.validate()
             do {
-                return try FileStep.desired(step, values: context.values(spec, earlier: earlier), renderer: renderer)
+                return try FileStep.desired(step, values: values, renderer: renderer)
             } catch let error as TemplateRenderer.Failure {
                 throw SpecError(step.location, "step '\(step.name)': \(error)")
             }

@@ -1,11 +1,45 @@
 import ArgumentParser
 
-@main
 struct LVSNodeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lvs-node",
-        abstract: "Makes a Linux host an LVS real server, keeps it so across reboots, and undoes it.",
+        abstract: "Makes a Linux host an LVS real server or router, keeps it so across reboots, and undoes it.",
         discussion: ExitStatus.help,
         subcommands: [Setup.self, PlanCommand.self, Status.self, Rollback.self, History.self, Start.self, Stop.self]
     )
+
+    /// The subcommands by name, spelled out so finding one costs no reflection.
+    static let byName: [String: ParsableCommand.Type] = [
+        "setup": Setup.self, "plan": PlanCommand.self, "status": Status.self, "rollback": Rollback.self,
+        "history": History.self, "start": Start.self, "stop": Stop.self,
+    ]
+}
+
+/// Parses only the subcommand that was asked for: argument-parser reflects over every command it
+/// is shown, and with all of them that alone took half of a no-op run. Help, completion and
+/// anything unexpected go through the whole tree as usual.
+@main
+enum Entry {
+    static func main() {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        guard let name = arguments.first,
+              let command = LVSNodeCommand.byName[name],
+              !arguments.contains(where: { ["-h", "--help", "help", "--generate-completion-script"].contains($0) }) else {
+            LVSNodeCommand.main()
+            return
+        }
+        var parsed: ParsableCommand
+        do {
+            parsed = try command.parseAsRoot(Array(arguments.dropFirst()))
+        } catch {
+            // Let the whole tree say it, so usage lines read "lvs-node setup", not "setup".
+            LVSNodeCommand.main()
+            return
+        }
+        do {
+            try parsed.run()
+        } catch {
+            command.exit(withError: error)
+        }
+    }
 }
