@@ -32,8 +32,9 @@ public struct NodeAgent {
 
     /// `force`: replace files at the target paths that lvs-node did not write (they are kept in the
     /// generation and put back by rollback).
-    public func setup(_ input: SpecInput, force: Bool = false) throws -> RunReport {
-        let (spec, role) = try resolve(input)
+    public func setup(_ input: SpecInput, force: Bool = false, cloudInitHook: Bool = false) throws -> RunReport {
+        var (spec, role) = try resolve(input)
+        spec.cloudInitHook = cloudInitHook
         // Plan (and so validate against the host) before anything is written, even the state directory.
         var current = try generations.current()
         var (plan, steps) = try makePlan(spec, role, try Host(environment), current)
@@ -86,6 +87,38 @@ public struct NodeAgent {
     }
 
     public func history() throws -> [Generation] { try generations.all() }
+
+    /// Where the cloud-init hook reads the user-data from.
+    public enum UserDataSource {
+        /// `cloud-init query userdata` where cloud-init is installed (and the root is /), else
+        /// `/var/lib/cloud/instance/user-data.txt` under the root.
+        case instance
+        case file(String)
+    }
+
+    /// The cloud-init hook: `setup` with the `lvs_node:` spec of the user-data, or nil when it has none.
+    public func cloudInit(from source: UserDataSource, installHook: Bool) throws -> RunReport? {
+        let (text, origin) = try userData(source)
+        guard let input = try UserData.spec(in: text, source: origin) else { return nil }
+        return try setup(input, cloudInitHook: installHook)
+    }
+
+    private func userData(_ source: UserDataSource) throws -> (String, String) {
+        if case .file(let path) = source {
+            guard let bytes = try DurableFiles.read(path) else { throw SpecError(path, "the user-data file does not exist") }
+            return (String(decoding: bytes, as: UTF8.self), path)
+        }
+        let cloudInit = "/usr/bin/cloud-init"
+        if environment.root.root == "/" && access(cloudInit, X_OK) == 0 {
+            let query = try ProcessRunner.run(cloudInit, ["query", "userdata"], input: nil)
+            if query.status == 0 { return (query.output, "cloud-init query userdata") }
+        }
+        let path = environment.root.path("/var/lib/cloud/instance/user-data.txt")
+        guard let bytes = try DurableFiles.read(path) else {
+            throw SpecError(path, "no user-data: cloud-init has not stored any here; give --user-data FILE")
+        }
+        return (String(decoding: bytes, as: UTF8.self), path)
+    }
 
     /// The boot path: brings the live state (addresses, sysctls) of the generation in force back,
     /// without touching files or making a generation. What a unit's ExecStart or `init.d start` runs.

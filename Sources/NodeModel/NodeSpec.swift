@@ -25,6 +25,8 @@ public struct NodeSpec: Equatable, Sendable {
     public var routes: [StaticRoute]
     /// router: also forward IPv6.
     public var ipv6Forwarding: Bool
+    /// Keep the cloud-init per-boot hook (set by `lvs-node cloud-init --install-hook`, not by the spec).
+    public var cloudInitHook = false
 
     public init(role: String, mode: String, vips: [IPAddress], persist: PersistBackend = .auto, initSystem: InitSystem = .auto,
                 gateway: IPAddress? = nil, tunnelMSS: Int? = nil, addresses: [InterfaceCIDR] = [], routes: [StaticRoute] = [],
@@ -43,7 +45,8 @@ public struct NodeSpec: Equatable, Sendable {
 
     /// The values role steps may be conditioned on (`when:`).
     public var conditions: [String: String] {
-        ["persist": persist.rawValue, "init": initSystem.rawValue, "ipv6-forwarding": ipv6Forwarding ? "true" : "false"]
+        ["persist": persist.rawValue, "init": initSystem.rawValue, "ipv6-forwarding": ipv6Forwarding ? "true" : "false",
+         "cloud-init-hook": cloudInitHook ? "true" : "false"]
     }
 
     /// The spec as the YAML a user could feed back with `--config`: kept with each generation.

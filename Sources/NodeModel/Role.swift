@@ -41,7 +41,7 @@ public struct Role: Sendable {
     }
 
     /// The keys a step's `when:` may test.
-    public static let conditionKeys = ["persist", "init", "ipv6-forwarding"]
+    public static let conditionKeys = ["persist", "init", "ipv6-forwarding", "cloud-init-hook"]
 
     /// The spec field each step kind reads; a field no step of the mode reads is refused, so a
     /// `--gateway` given to a DR real server is an error rather than silently ignored.

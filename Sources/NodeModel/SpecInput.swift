@@ -64,7 +64,11 @@ public struct SpecInput: Sendable {
 
     /// The node spec file (`--config`): unknown keys and wrong types are errors naming the line.
     public static func fromYAML(_ text: String, source: String) throws -> SpecInput {
-        let document = try YAMLValue.parse(text, source: source)
+        try fromYAML(try YAMLValue.parse(text, source: source))
+    }
+
+    /// The spec from an already parsed YAML mapping (the `lvs_node:` key of cloud-config user-data).
+    public static func fromYAML(_ document: YAMLValue) throws -> SpecInput {
         var input = SpecInput()
         func item(_ value: YAMLValue, _ name: String) throws -> Item { Item(try value.string(name), at: "\(value.location) (\(name))") }
         for (key, value) in try document.map("the node spec", allowed: yamlKeys) {

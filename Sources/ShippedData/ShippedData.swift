@@ -14,5 +14,6 @@ public enum ShippedData {
         "lvs-node.service": PackageResources.lvs_node_service_mustache,
         "lvs-node.init": PackageResources.lvs_node_init_mustache,
         "nftables-mss.nft": PackageResources.nftables_mss_nft_mustache,
+        "cloud-init-hook.sh": PackageResources.cloud_init_hook_sh_mustache,
     ]
 }

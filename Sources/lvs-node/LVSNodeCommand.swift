@@ -5,13 +5,14 @@ struct LVSNodeCommand: ParsableCommand {
         commandName: "lvs-node",
         abstract: "Makes a Linux host an LVS real server or router, keeps it so across reboots, and undoes it.",
         discussion: ExitStatus.help,
-        subcommands: [Setup.self, PlanCommand.self, Status.self, Rollback.self, History.self, Start.self, Stop.self]
+        subcommands: [Setup.self, PlanCommand.self, Status.self, Rollback.self, History.self, Start.self, Stop.self,
+                      CloudInitCommand.self]
     )
 
     /// The subcommands by name, spelled out so finding one costs no reflection.
     static let byName: [String: ParsableCommand.Type] = [
         "setup": Setup.self, "plan": PlanCommand.self, "status": Status.self, "rollback": Rollback.self,
-        "history": History.self, "start": Start.self, "stop": Stop.self,
+        "history": History.self, "start": Start.self, "stop": Stop.self, "cloud-init": CloudInitCommand.self,
     ]
 }
 

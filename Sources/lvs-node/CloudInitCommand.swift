@@ -1,0 +1,71 @@
+import ArgumentParser
+import Engine
+import HostAccess
+import LVSNode
+
+/// The cloud-init hook: the node takes the spec under `lvs_node:` in the instance's user-data.
+struct CloudInitCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cloud-init",
+        abstract: "Apply the lvs_node: spec of the cloud-init user-data (first boot and every boot).",
+        discussion: """
+            Reads the user-data with `cloud-init query userdata` where cloud-init is installed, else from
+            /var/lib/cloud/instance/user-data.txt under --root, or from --user-data FILE; multi-part MIME
+            user-data is searched for its text/cloud-config parts. Without an lvs_node: key it does nothing.
+            Output also goes to /var/log/lvs-node.log. A failure leaves the host as it was and exits non-zero,
+            so cloud-init reports the module as failed.
+            """)
+
+    @OptionGroup var location: LocationOptions
+
+    @Option(name: .customLong("user-data"), help: ArgumentHelp("Read the user-data from this file.", valueName: "file"))
+    var userData: String?
+
+    @Flag(name: .customLong("install-hook"),
+          help: "Also keep /var/lib/cloud/scripts/per-boot/lvs-node, so every boot applies the spec again (rollback removes it).")
+    var installHook = false
+
+    func run() throws {
+        let log = CloudInitLog(path: location.environment.root.path("/var/log/lvs-node.log"))
+        try ExitStatus.guarding {
+            let agent = NodeAgent(location.environment)
+            let source: NodeAgent.UserDataSource = userData.map { .file($0) } ?? .instance
+            let report: RunReport?
+            do {
+                report = try agent.cloudInit(from: source, installHook: installHook)
+            } catch {
+                log.write(ExitStatus.classify(error).1)
+                throw error
+            }
+            guard let report else {
+                log.say("no lvs_node key in the user-data: nothing to do")
+                return ExitStatus.success
+            }
+            report.lines.forEach(log.say)
+            if let generation = report.generation {
+                log.say("applied generation \(generation): \(Output.count(Output.changeCount(report.lines), "change"))")
+            } else {
+                log.say("no changes needed: the host already matches the spec")
+            }
+            return ExitStatus.success
+        }
+    }
+}
+
+/// Prints a line and appends it, time-stamped, to /var/log/lvs-node.log (best effort: a missing log
+/// must not fail a boot).
+struct CloudInitLog {
+    let path: String
+
+    func say(_ line: String) {
+        print(line)
+        write(line)
+    }
+
+    func write(_ text: String) {
+        let stamp = Clock.now()
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { "\(stamp) \($0)\n" }.joined()
+        try? DurableFiles.makeDirectories(DurableFiles.parent(of: path))
+        try? DurableFiles.append(path, Array(lines.utf8), sync: false)
+    }
+}
