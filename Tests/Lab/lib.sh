@@ -88,9 +88,17 @@ virtual_service() {
     on director ipvsadm -Ln
 }
 
-# reply_packets VIP: the packets of replies the director forwarded for the service (OutPkts).
+# reply_packets VIP: the packets of replies the director forwarded for the service (OutPkts). The
+# kernel folds its per-CPU counters into these statistics every couple of seconds, so wait until the
+# requests (InPkts) show before reading; "stale" if they never do.
 reply_packets() {
-    on director ipvsadm -Ln --stats | awk -v service="TCP  $1:80" '$0 ~ service {print $5}'
+    local line
+    for _ in $(seq 40); do
+        line=$(on director ipvsadm -Ln --stats | awk -v service="TCP  $1:80" '$0 ~ service {print $4, $5}')
+        if [ -n "$line" ] && [ "${line%% *}" != 0 ]; then echo "${line##* }"; return; fi
+        sleep 0.25
+    done
+    echo stale
 }
 
 lab_cleanup() {
