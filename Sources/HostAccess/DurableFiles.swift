@@ -141,11 +141,6 @@ public enum DurableFiles {
         try syncDirectory(of: path)
     }
 
-    /// Removes a file or symlink (never a directory); absent is fine.
-    public static func removeEntry(_ path: String) throws {
-        try remove(path)
-    }
-
     /// The directory part of a path.
     public static func parent(of path: String) -> String {
         let directory = path.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")

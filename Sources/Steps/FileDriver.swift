@@ -38,13 +38,13 @@ public final class FileDriver: Driver {
             if case .other(let what)? = try DurableFiles.inspect(path) {
                 throw HostError(operation: "refusing to remove", subject: "\(change.subject), which is \(what)", errno: EISDIR)
             }
-            try DurableFiles.removeEntry(path)
+            try DurableFiles.remove(path)
             return
         }
         try DurableFiles.makeDirectories(DurableFiles.parent(of: path))
         switch try State(after) {
         case .file(let mode, let bytes):
-            if case .symlink? = try DurableFiles.inspect(path) { try DurableFiles.removeEntry(path) }
+            if case .symlink? = try DurableFiles.inspect(path) { try DurableFiles.remove(path) }
             try DurableFiles.writeAtomically(path, bytes, mode: mode)
         case .link(let target):
             try DurableFiles.placeSymlink(path, target: target)
