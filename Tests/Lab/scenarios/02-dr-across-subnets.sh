@@ -24,11 +24,8 @@ for rs in rs1 rs2; do
 done
 
 step "director"
-on director ip addr add "$VIP/24" dev eth0 label eth0:0
 on director ip route add default via 192.0.2.254
-on director ipvsadm -A -t "$VIP:80" -s rr
-on director ipvsadm -a -t "$VIP:80" -r 192.0.2.11:80 -g
-on director ipvsadm -a -t "$VIP:80" -r 192.0.2.12:80 -g
+virtual_service "$VIP" rr -g 192.0.2.11:1 192.0.2.12:1
 
 step "20 requests from the other network"
 answers=$(count client "http://$VIP/" 20)

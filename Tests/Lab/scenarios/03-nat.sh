@@ -17,11 +17,8 @@ for rs in rs1 rs2; do
 done
 
 step "director"
-on director ip addr add "$VIP/24" dev eth0 label eth0:0
 echo 1 | on director tee /proc/sys/net/ipv4/ip_forward >/dev/null
-on director ipvsadm -A -t "$VIP:80" -s rr
-on director ipvsadm -a -t "$VIP:80" -r 192.0.2.11:80 -m
-on director ipvsadm -a -t "$VIP:80" -r 192.0.2.12:80 -m
+virtual_service "$VIP" rr -m 192.0.2.11:1 192.0.2.12:1
 
 step "20 requests"
 answers=$(count client "http://$VIP/" 20)
