@@ -13,11 +13,11 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
     ],
     targets: [
-        // libnl-3 / libnl-route-3, seen only by HostAccess.
+        // libnl-3 / libnl-route-3 / libnl-genl-3 (same include directory), seen only by HostAccess.
         .systemLibrary(
             name: "CNetlink",
             pkgConfig: "libnl-route-3.0",
-            providers: [.apt(["libnl-3-dev", "libnl-route-3-dev"])]
+            providers: [.apt(["libnl-3-dev", "libnl-route-3-dev", "libnl-genl-3-dev"])]
         ),
         .target(name: "HostAccess", dependencies: ["CNetlink"]),
         .target(name: "ShippedData", resources: [.embedInCode("roles"), .embedInCode("templates")]),

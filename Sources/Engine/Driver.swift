@@ -14,10 +14,14 @@ public protocol Driver: AnyObject {
     func details(_ change: Change) -> [String]
     /// Files survive a reboot; addresses and sysctls are live state the boot path brings back.
     var persistsAcrossReboot: Bool { get }
+    /// The order in which one step's changes must be made (an IPVS service before its real servers);
+    /// the plan and the journal record this order, so undo reverses it.
+    func ordered(_ changes: [Change]) -> [Change]
 }
 
 extension Driver {
     public func details(_ change: Change) -> [String] { [] }
+    public func ordered(_ changes: [Change]) -> [Change] { changes }
     public var persistsAcrossReboot: Bool { false }
 }
 

@@ -74,7 +74,7 @@ public enum Planner {
         for (desired, now) in zip(step.desired, current) where desired.state != now {
             changes.append(Change(kind: step.kind, subject: desired.subject, before: now, after: desired.state))
         }
-        return Plan.Step(name: step.name, kind: step.kind, changes: changes)
+        return Plan.Step(name: step.name, kind: step.kind, changes: driver.ordered(changes))
     }
 
     public static func key(_ kind: String, _ subject: String) -> String { "\(kind) \(subject)" }

@@ -24,6 +24,7 @@ public struct NodeAgent {
     public func plan(_ input: SpecInput) throws -> PlanReport {
         let (spec, role) = try resolve(input)
         let host = try Host(environment)
+        host.ipvs.drainSeconds = spec.ipvs?.drainSeconds ?? 0
         let current = try generations.current()
         let (plan, _) = try makePlan(spec, role, host, current)
         return PlanReport(lines: plan.lines(host.drivers), interruptedRun: journal.exists,
@@ -41,6 +42,7 @@ public struct NodeAgent {
         if !force { try Self.refuseForeignFiles(plan, current) }
         let (host, _lock) = try openForChange()
         _ = _lock
+        host.ipvs.drainSeconds = spec.ipvs?.drainSeconds ?? 0
         let recovery = try Recovery.recover(journal: journal, generations: generations, drivers: host.drivers)
         if recovery != .nothingToDo {
             current = try generations.current()
@@ -55,7 +57,8 @@ public struct NodeAgent {
         try generations.save(Generation(number: number, created: Clock.now(), spec: spec.yaml, summary: Self.summary(spec),
                                         steps: steps, changes: plan.changes, previous: current))
         try journal.remove()
-        return RunReport(lines: plan.lines(host.drivers), generation: number, recovery: recovery)
+        return RunReport(lines: plan.lines(host.drivers), generation: number, recovery: recovery,
+                         notes: try ServiceReload.afterRun(plan.changes, role: role, root: environment.root))
     }
 
     /// Undoes the newest generation in force.
@@ -71,7 +74,9 @@ public struct NodeAgent {
         generation.rolledBack = Clock.now()
         try generations.save(generation)
         try journal.remove()
-        return RunReport(lines: plan.lines(host.drivers), generation: generation.number, recovery: recovery)
+        let role = try? environment.roleCatalog.role(named: Self.roleName(generation), location: "generation \(generation.number)")
+        return RunReport(lines: plan.lines(host.drivers), generation: generation.number, recovery: recovery,
+                         notes: try role.map { try ServiceReload.afterRun(plan.changes, role: $0, root: environment.root) } ?? [])
     }
 
     /// Compares the host with the generation in force.
@@ -83,7 +88,14 @@ public struct NodeAgent {
         let drift = try generation.steps.flatMap { step in
             try Planner.diff(step, host.drivers).changes.flatMap { Plan.lines($0, host.drivers) }
         }
-        return StatusReport(generation: generation, drift: drift, interruptedRun: journal.exists)
+        var report = StatusReport(generation: generation, drift: drift, interruptedRun: journal.exists)
+        let ipvs = generation.steps.filter { $0.kind == IPVSDriver.kindName }.flatMap(\.desired)
+        if !ipvs.isEmpty {
+            let control = try host.view.ipvs.control()
+            let wanted = Dictionary(ipvs.map { ($0.subject, $0.state) }, uniquingKeysWith: { first, _ in first })
+            report.ipvsTable = IPVSTable.lines(services: try control.services(), destinations: try control.destinations(), wanted: wanted)
+        }
+        return report
     }
 
     public func history() throws -> [Generation] { try generations.all() }
@@ -188,6 +200,9 @@ public struct NodeAgent {
         return steps
     }
 
+    /// The role a generation was made for: the first word of its summary.
+    static func roleName(_ generation: Generation) -> String { String(generation.summary.prefix { $0 != " " }) }
+
     static func summary(_ spec: NodeSpec) -> String {
         let vips = spec.vips.map(\.description).joined(separator: ", ")
         return "\(spec.role) (\(spec.mode), persist \(spec.persist.rawValue), init \(spec.initSystem.rawValue))"
@@ -221,11 +236,15 @@ public struct NodeAgent {
 private struct Host {
     let view: HostView
     let drivers: Drivers
+    let ipvs: IPVSDriver
 
     init(_ environment: NodeEnvironment) throws {
+        let handle = IPVSHandle(environment.ipvs)
         view = HostView(addresses: try environment.addresses(), links: try environment.links(), routes: try environment.routes(),
-                        packetFilter: environment.packetFilter())
+                        packetFilter: environment.packetFilter(), ipvs: handle)
+        ipvs = IPVSDriver(handle)
+        ipvs.onDrain = environment.progress
         drivers = Drivers([AddressDriver(view.addresses), LinkDriver(view.links), RouteDriver(view.routes), NftablesDriver(view.packetFilter),
-                           SysctlDriver(try environment.sysctls()), FileDriver(root: environment.root)])
+                           SysctlDriver(try environment.sysctls()), ipvs, FileDriver(root: environment.root)])
     }
 }

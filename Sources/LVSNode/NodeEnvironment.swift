@@ -12,7 +12,10 @@ public struct NodeEnvironment {
     public let routes: () throws -> RouteControl
     public let packetFilter: () -> PacketFilter
     public let sysctls: () throws -> SysctlControl
+    public let ipvs: () throws -> IPVSControl
     public let mayChangeNetwork: () -> Bool
+    /// Said while a run waits (a real server draining); the command line prints it.
+    public var progress: (String) -> Void = { _ in }
 
     public init(root: HostRoot, stateDirectory: String? = nil,
                 addresses: @escaping () throws -> AddressControl,
@@ -20,6 +23,7 @@ public struct NodeEnvironment {
                 routes: @escaping () throws -> RouteControl,
                 packetFilter: @escaping () -> PacketFilter,
                 sysctls: @escaping () throws -> SysctlControl,
+                ipvs: @escaping () throws -> IPVSControl = { throw MissingKernelFeature(feature: "IPVS", needed: "the director's IPVS table") },
                 mayChangeNetwork: @escaping () -> Bool) {
         self.root = root
         self.stateDirectory = stateDirectory ?? root.path("/var/lib/lvs-node")
@@ -28,10 +32,11 @@ public struct NodeEnvironment {
         self.routes = routes
         self.packetFilter = packetFilter
         self.sysctls = sysctls
+        self.ipvs = ipvs
         self.mayChangeNetwork = mayChangeNetwork
     }
 
-    /// The host itself: rtnetlink, /proc/sys, and the process's capabilities.
+    /// The host itself: rtnetlink, generic netlink (IPVS), /proc/sys, and the process's capabilities.
     public static func host(root: String, stateDirectory: String?) -> NodeEnvironment {
         NodeEnvironment(root: HostRoot(root), stateDirectory: stateDirectory,
                         addresses: { try NetlinkAddresses() },
@@ -39,6 +44,7 @@ public struct NodeEnvironment {
                         routes: { try NetlinkRoutes() },
                         packetFilter: { Nftables() },
                         sysctls: { ProcSys() },
+                        ipvs: { try NetlinkIPVS() },
                         mayChangeNetwork: { Privileges.hasNetAdmin() })
     }
 

@@ -17,6 +17,8 @@ public struct RunReport {
     public var generation: Int?
     /// What happened to a journal an earlier, killed run left behind.
     public var recovery: Recovery.Outcome
+    /// Daemons told to reload a changed file.
+    public var notes: [String] = []
 }
 
 /// How the host compares with the generation in force.
@@ -24,6 +26,8 @@ public struct StatusReport {
     public var generation: Generation?
     public var drift: [String]
     public var interruptedRun: Bool
+    /// The kernel's IPVS table in `ipvsadm -Ln` style with drift marked, when the generation has one.
+    public var ipvsTable: [String] = []
 }
 
 /// The host lacks the privilege to change network state.

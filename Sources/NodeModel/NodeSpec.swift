@@ -25,6 +25,12 @@ public struct NodeSpec: Equatable, Sendable {
     public var routes: [StaticRoute]
     /// router: also forward IPv6.
     public var ipv6Forwarding: Bool
+    /// director: the service interface its VIPs go on (`lo` for a VIP routed to it).
+    public var interface: String?
+    /// director: the IPVS table.
+    public var ipvs: IPVSSpec?
+    /// director: keepalived owns the VIPs and the table instead.
+    public var ha: HASpec?
     /// Keep the cloud-init per-boot hook (set by `lvs-node cloud-init --install-hook`, not by the spec).
     public var cloudInitHook = false
 
@@ -46,7 +52,13 @@ public struct NodeSpec: Equatable, Sendable {
     /// The values role steps may be conditioned on (`when:`).
     public var conditions: [String: String] {
         ["persist": persist.rawValue, "init": initSystem.rawValue, "ipv6-forwarding": ipv6Forwarding ? "true" : "false",
-         "cloud-init-hook": cloudInitHook ? "true" : "false"]
+         "cloud-init-hook": cloudInitHook ? "true" : "false", "ha": ha == nil ? "false" : "true"]
+    }
+
+    /// A role's text with the spec's placeholders filled in: `{interface}`.
+    public func filling(_ text: String) -> String {
+        guard let interface, text.contains("{interface}") else { return text }
+        return text.split(separator: "{interface}", omittingEmptySubsequences: false).joined(separator: interface)
     }
 
     /// The spec as the YAML a user could feed back with `--config`: kept with each generation.
@@ -67,6 +79,7 @@ public struct NodeSpec: Equatable, Sendable {
             lines += routes.map { "  - {to: \($0.destination), via: \($0.via)}" }
         }
         if ipv6Forwarding { lines.append("ipv6-forwarding: true") }
+        lines += directorYAML
         lines += ["persist: \(persist.rawValue)", "init: \(initSystem.rawValue)"]
         return lines.joined(separator: "\n") + "\n"
     }

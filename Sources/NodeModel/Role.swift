@@ -19,6 +19,11 @@ public struct Role: Sendable {
 
         public func setting(_ key: String) -> YAMLValue? { settings.first { $0.key == key }?.value }
 
+        /// Whether a setting's text holds `fragment` (a placeholder such as `{interface}`).
+        public func mentions(_ fragment: String) -> Bool {
+            settings.contains { (try? $0.value.string("")).map { $0.contains(fragment) } ?? false }
+        }
+
         public func requiredSetting(_ key: String) throws -> YAMLValue {
             guard let value = setting(key) else {
                 throw SpecError(location, "step '\(name)' (kind \(kind)) needs '\(key)'")
@@ -41,19 +46,20 @@ public struct Role: Sendable {
     }
 
     /// The keys a step's `when:` may test.
-    public static let conditionKeys = ["persist", "init", "ipv6-forwarding", "cloud-init-hook"]
+    public static let conditionKeys = ["persist", "init", "ipv6-forwarding", "cloud-init-hook", "ha"]
 
     /// The spec field each step kind reads; a field no step of the mode reads is refused, so a
     /// `--gateway` given to a DR real server is an error rather than silently ignored.
     static let fieldsByKind: [String: SpecField] = [
         "vip-addresses": .vips, "default-route": .gateway, "tcp-mss": .mss,
-        "interface-addresses": .addresses, "static-routes": .routes,
+        "interface-addresses": .addresses, "static-routes": .routes, "ipvs": .services,
     ]
 
     public func uses(_ field: SpecField, mode: String) -> Bool {
         steps.contains { step in
             step.modes.contains(mode)
-                && (Self.fieldsByKind[step.kind] == field || (field == .ipv6Forwarding && step.when["ipv6-forwarding"] != nil))
+                && (Self.fieldsByKind[step.kind] == field || (field == .ipv6Forwarding && step.when["ipv6-forwarding"] != nil)
+                    || (field == .ha && step.when["ha"] != nil) || (field == .interface && step.mentions("{interface}")))
         }
     }
 

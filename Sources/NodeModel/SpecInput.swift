@@ -21,6 +21,14 @@ public struct SpecInput: Sendable {
     /// router: (destination, gateway)
     public var routes: [(to: Item, via: Item)] = []
     public var ipv6Forwarding: Item?
+    /// director: the service interface the VIPs go on.
+    public var interface: Item?
+    /// director: the IPVS table and keepalived, as written (read by `DirectorInput`).
+    public var services: YAMLValue?
+    public var timeouts: YAMLValue?
+    public var ownsTable: Item?
+    public var drain: Item?
+    public var ha: YAMLValue?
 
     public init(role: Item? = nil, mode: Item? = nil, vips: [Item] = [], persist: Item? = nil, initSystem: Item? = nil) {
         self.role = role
@@ -34,7 +42,7 @@ public struct SpecInput: Sendable {
     /// `DESTINATION via GATEWAY` (as ip(8) writes them).
     public static func fromFlags(role: String?, mode: String?, vips: [String], persist: String? = nil, initSystem: String? = nil,
                                  gateway: String? = nil, mss: String? = nil, addresses: [String] = [], routes: [String] = [],
-                                 ipv6Forwarding: Bool = false) throws -> SpecInput {
+                                 ipv6Forwarding: Bool = false, interface: String? = nil) throws -> SpecInput {
         var input = SpecInput(role: role.map { Item($0, at: "--role") },
                               mode: mode.map { Item($0, at: "--mode") },
                               vips: vips.map { Item($0, at: "--vip") },
@@ -43,6 +51,7 @@ public struct SpecInput: Sendable {
         input.gateway = gateway.map { Item($0, at: "--gateway") }
         input.mss = mss.map { Item($0, at: "--mss") }
         input.ipv6Forwarding = ipv6Forwarding ? Item("true", at: "--ipv6-forwarding") : nil
+        input.interface = interface.map { Item($0, at: "--interface") }
         input.addresses = try addresses.map { text in
             let parts = text.split(separator: "=", maxSplits: 1)
             guard parts.count == 2 else {
@@ -60,7 +69,8 @@ public struct SpecInput: Sendable {
         return input
     }
 
-    public static let yamlKeys = ["role", "mode", "vips", "persist", "init", "gateway", "tun", "addresses", "routes", "ipv6-forwarding"]
+    public static let yamlKeys = ["role", "mode", "vips", "persist", "init", "gateway", "tun", "addresses", "routes", "ipv6-forwarding",
+                                  "interface", "services", "timeouts", "owns-table", "drain", "ha"]
 
     /// The node spec file (`--config`): unknown keys and wrong types are errors naming the line.
     public static func fromYAML(_ text: String, source: String) throws -> SpecInput {
@@ -79,6 +89,12 @@ public struct SpecInput: Sendable {
             case "init": input.initSystem = try item(value, "init")
             case "gateway": input.gateway = try item(value, "gateway")
             case "ipv6-forwarding": input.ipv6Forwarding = try item(value, "ipv6-forwarding")
+            case "interface": input.interface = try item(value, "interface")
+            case "services": input.services = value
+            case "timeouts": input.timeouts = value
+            case "owns-table": input.ownsTable = try item(value, "owns-table")
+            case "drain": input.drain = try item(value, "drain")
+            case "ha": input.ha = value
             case "tun":
                 for (name, setting) in try value.map("tun", allowed: ["mss"]) where name == "mss" {
                     input.mss = try item(setting, "tun.mss")
@@ -118,6 +134,11 @@ public struct SpecInput: Sendable {
         if let address = addresses.first { result.append((.addresses, address.interface.location)) }
         if let route = routes.first { result.append((.routes, route.to.location)) }
         if let ipv6Forwarding { result.append((.ipv6Forwarding, ipv6Forwarding.location)) }
+        if let interface { result.append((.interface, interface.location)) }
+        for location in [services?.location, timeouts?.location, ownsTable?.location, drain?.location].compactMap({ $0 }) {
+            result.append((.services, location))
+        }
+        if let ha { result.append((.ha, ha.location)) }
         return result
     }
 
@@ -151,12 +172,9 @@ public struct SpecInput: Sendable {
         }
         spec.addresses = addresses.compactMap { Self.interfaceAddress($0.interface, $0.address, &errors) }
         spec.routes = routes.compactMap { Self.route($0.to, $0.via, &errors) }
-        if let ipv6Forwarding {
-            switch ipv6Forwarding.text.lowercased() {
-            case "true", "yes": spec.ipv6Forwarding = true
-            case "false", "no": spec.ipv6Forwarding = false
-            default: errors.append(SpecError(ipv6Forwarding.location, "'\(ipv6Forwarding.text)' is not true or false"))
-            }
+        spec.ipv6Forwarding = Self.flag(ipv6Forwarding, &errors)
+        if definition.uses(.services, mode: modeName) {
+            resolveDirector(&spec, &errors)
         }
 
         for (field, location) in givenFields where !definition.uses(field, mode: modeName) && definition.modes.contains(where: { $0.name == modeName }) {
@@ -165,6 +183,55 @@ public struct SpecInput: Sendable {
 
         if !errors.isEmpty { throw SpecErrors(errors) }
         return (spec, definition)
+    }
+
+    private static func flag(_ item: Item?, _ errors: inout [SpecError]) -> Bool {
+        guard let item else { return false }
+        switch item.text.lowercased() {
+        case "true", "yes": return true
+        case "false", "no": return false
+        default:
+            errors.append(SpecError(item.location, "'\(item.text)' is not true or false"))
+            return false
+        }
+    }
+
+    /// The director's sections; the VIPs it holds are the listed ones and every service's.
+    private func resolveDirector(_ spec: inout NodeSpec, _ errors: inout [SpecError]) {
+        var director = DirectorInput(defaultForwarding: Forwarding(rawValue: spec.mode) ?? .dr)
+        if let interface {
+            if Self.isInterfaceName(interface.text) {
+                spec.interface = interface.text
+            } else {
+                errors.append(SpecError(interface.location, "'\(interface.text)' is not an interface name (1 to 15 characters, no '/', ':' or spaces)"))
+            }
+        }
+        let services = self.services.map { director.services($0) } ?? []
+        var ipvs = IPVSSpec(services: services, timeouts: timeouts.flatMap { director.timeouts($0) },
+                            ownsTable: Self.flag(ownsTable, &errors))
+        if let drain {
+            if let seconds = Int(drain.text), (0...3600).contains(seconds) {
+                ipvs.drainSeconds = seconds
+            } else {
+                errors.append(SpecError(drain.location, "drain '\(drain.text)' must be the seconds (0-3600) a leaving real server keeps weight 0 before it is removed"))
+            }
+        }
+        spec.ipvs = ipvs
+        spec.ha = ha.flatMap { director.ha($0) }
+        errors += director.errors
+        if spec.interface == nil, let ha = spec.ha { spec.interface = ha.interface }
+        for vip in services.compactMap(\.vip) where !spec.vips.contains(vip) { spec.vips.append(vip) }
+        if spec.interface == nil && !spec.vips.isEmpty && spec.ha == nil {
+            errors.append(SpecError(interface?.location ?? "--interface", "the director needs the interface its VIPs go on: interface: eth0 (or lo for a VIP routed to it)"))
+        }
+        let servers = Set(services.flatMap { $0.realServers.map(\.address) })
+        for vip in spec.vips where servers.contains(vip) {
+            errors.append(SpecError("services", "\(vip) is both a VIP and a real server; a real server must be another host"))
+        }
+    }
+
+    static func isInterfaceName(_ name: String) -> Bool {
+        !name.isEmpty && name.utf8.count <= maximumInterfaceName && !name.contains(where: { $0 == "/" || $0 == ":" || $0 == " " || $0 == "=" })
     }
 
     private static func vips(_ items: [Item], _ errors: inout [SpecError]) -> [IPAddress] {
@@ -200,8 +267,7 @@ public struct SpecInput: Sendable {
 
     private static func interfaceAddress(_ interface: Item, _ address: Item, _ errors: inout [SpecError]) -> InterfaceCIDR? {
         let name = interface.text
-        guard !name.isEmpty, name.utf8.count <= maximumInterfaceName,
-              !name.contains(where: { $0 == "/" || $0 == ":" || $0 == " " || $0 == "=" }) else {
+        guard isInterfaceName(name) else {
             errors.append(SpecError(interface.location, "'\(name)' is not an interface name (1 to 15 characters, no '/', ':' or spaces)"))
             return nil
         }
@@ -247,7 +313,7 @@ public struct SpecInput: Sendable {
 
 /// The optional spec fields, each consumed by some step kind.
 public enum SpecField: String, CaseIterable, Sendable {
-    case vips, gateway, mss, addresses, routes, ipv6Forwarding = "ipv6-forwarding"
+    case vips, gateway, mss, addresses, routes, ipv6Forwarding = "ipv6-forwarding", interface, services, ha
 
     /// How the user spells it: the flag or YAML key.
     public var name: String {
@@ -258,6 +324,9 @@ public enum SpecField: String, CaseIterable, Sendable {
         case .addresses: return "addresses (--address)"
         case .routes: return "routes (--route)"
         case .ipv6Forwarding: return "ipv6-forwarding (--ipv6-forwarding)"
+        case .interface: return "interface (--interface)"
+        case .services: return "services, timeouts, owns-table and drain"
+        case .ha: return "ha"
         }
     }
 }

@@ -4,6 +4,7 @@ public enum ShippedData {
     public static let roles: [String: [UInt8]] = [
         "realserver": PackageResources.realserver_yaml,
         "router": PackageResources.router_yaml,
+        "director": PackageResources.director_yaml,
     ]
 
     /// Keyed by the name roles use, without `.mustache`.
@@ -14,6 +15,8 @@ public enum ShippedData {
         "lvs-node.service": PackageResources.lvs_node_service_mustache,
         "lvs-node.init": PackageResources.lvs_node_init_mustache,
         "nftables-mss.nft": PackageResources.nftables_mss_nft_mustache,
+        "nftables-marks.nft": PackageResources.nftables_marks_nft_mustache,
+        "keepalived.conf": PackageResources.keepalived_conf_mustache,
         "cloud-init-hook.sh": PackageResources.cloud_init_hook_sh_mustache,
     ]
 }

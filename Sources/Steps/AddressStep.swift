@@ -4,7 +4,8 @@ import NodeModel
 
 /// Role steps that put addresses on interfaces, IPv4 ones with a label from a pattern
 /// (`lo:{n}`, `{device}:{n}`):
-/// - `kind: vip-addresses`: every VIP as a host address (/32, /128) on the step's `device`;
+/// - `kind: vip-addresses`: every VIP as a host address (/32, /128) on the step's `device`
+///   (`{interface}`: the spec's interface);
 /// - `kind: interface-addresses`: the spec's `addresses` (a router's `eth1 203.0.113.1/24`).
 /// An address keeps its label across runs, so adding one never renumbers the others; a new one takes
 /// the lowest free number on its device.
@@ -29,7 +30,7 @@ enum AddressStep {
         if step.kind == vipKind {
             let deviceValue = try step.requiredSetting("device")
             deviceLocation = deviceValue.location
-            let device = try deviceValue.string("device")
+            let device = spec.filling(try deviceValue.string("device"))
             guard !spec.vips.isEmpty else {
                 throw SpecError("--vip", "the \(step.name) step needs at least one VIP; give --vip ADDRESS (or vips: in the spec file)")
             }

@@ -1,5 +1,6 @@
 import Engine
 import Glibc
+import HostAccess
 import NodeModel
 import Render
 
@@ -51,9 +52,11 @@ public struct RenderContext {
                 }
             }
         }
-        return ["role": spec.role, "mode": spec.mode, "service": "lvs-node-\(spec.role)",
-                "binary": binary, "root": root, "stateDirectory": stateDirectory,
-                "addresses": addresses, "sysctls": sysctls]
+        let common: [String: Any] = ["role": spec.role, "mode": spec.mode, "service": "lvs-node-\(spec.role)",
+                                     "binary": binary, "root": root, "stateDirectory": stateDirectory,
+                                     "addresses": addresses, "sysctls": sysctls]
+        guard spec.ipvs != nil || spec.ha != nil else { return common }
+        return common.merging(DirectorTemplateValues.values(spec)) { $1 }
     }
 }
 
@@ -81,7 +84,8 @@ enum FileStep {
     static let fileKind = "file"
     static let symlinkKind = "symlink"
 
-    static func desired(_ step: Role.Step, values: [String: Any], renderer: TemplateRenderer) throws -> DesiredStep {
+    /// `root`: where the files live, to skip checking a file that is already as wanted.
+    static func desired(_ step: Role.Step, values: [String: Any], renderer: TemplateRenderer, root: HostRoot) throws -> DesiredStep {
         let pathTemplate = try step.requiredSetting("path")
         var contexts = [values]
         if let each = step.setting("each") {
@@ -110,10 +114,28 @@ enum FileStep {
             default:
                 let template = try step.requiredSetting("template").string("template")
                 let content = try renderer.render(template, context)
-                return Desired(subject: path, state: FileDriver.fileState(mode: try mode(step), content: content))
+                let state = FileDriver.fileState(mode: try mode(step), content: content)
+                if let validate = step.setting("validate") { try check(content, path, state, validate, root: root, step: step) }
+                return Desired(subject: path, state: state)
             }
         }
         return DesiredStep(name: step.name, kind: FileDriver.kindName, desired: desired)
+    }
+
+    /// `validate: [PROGRAM, ARG…]`: the file's own checker (`{file}` is the new text's path) must
+    /// accept a new or changed file before anything changes.
+    private static func check(_ content: String, _ path: String, _ state: String, _ validate: YAMLValue, root: HostRoot,
+                              step: Role.Step) throws {
+        let command = try validate.list("validate").map { try $0.string("validate") }
+        guard let program = command.first, program.hasPrefix("/") else {
+            throw SpecError(validate.location, "validate must be a list starting with the checker's absolute path, e.g. [/usr/sbin/keepalived, -t, -f, \"{file}\"]")
+        }
+        if try FileDriver(root: root).read([path]).first == state { return }
+        do {
+            try ConfigCheck.check(content, program: program, arguments: Array(command.dropFirst()), needed: "checking \(path) (step '\(step.name)')")
+        } catch let failure as ConfigCheck.Failure {
+            throw SpecError(path, "the new file was not written because \(failure)")
+        }
     }
 
     private static func mode(_ step: Role.Step) throws -> mode_t {

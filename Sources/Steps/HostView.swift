@@ -7,14 +7,17 @@ public struct HostView {
     public let links: LinkControl
     public let routes: RouteControl
     public let packetFilter: PacketFilter
+    public let ipvs: IPVSHandle
     /// Devices an earlier step of the same run creates (tunl0), set while building.
     var devicesCreatedEarlier: Set<String> = []
 
-    public init(addresses: AddressControl, links: LinkControl, routes: RouteControl, packetFilter: PacketFilter) {
+    public init(addresses: AddressControl, links: LinkControl, routes: RouteControl, packetFilter: PacketFilter,
+                ipvs: IPVSHandle = IPVSHandle { throw MissingKernelFeature(feature: "IPVS", needed: "the director's IPVS table") }) {
         self.addresses = addresses
         self.links = links
         self.routes = routes
         self.packetFilter = packetFilter
+        self.ipvs = ipvs
     }
 
     /// The interface whose directly connected network holds `gateway`, or nil.

@@ -24,7 +24,7 @@ public struct StepBuilder {
     }
 
     public static let kinds = [SysctlStep.kind, AddressStep.vipKind, AddressStep.interfaceKind, TunnelDeviceStep.kind,
-                               RouteStep.defaultKind, RouteStep.staticKind, TcpMssStep.kind, FileStep.fileKind, FileStep.symlinkKind]
+                               RouteStep.defaultKind, RouteStep.staticKind, TcpMssStep.kind, IPVSStep.kind, FirewallMarkStep.kind, FileStep.fileKind, FileStep.symlinkKind]
 
     public func desiredSteps(for role: Role) throws -> [DesiredStep] {
         var errors: [SpecError] = []
@@ -33,7 +33,7 @@ public struct StepBuilder {
         var values: [String: Any]?   // the template context, made once when the first file step needs it
         for step in role.steps(for: spec.mode, conditions: spec.conditions) {
             do {
-                if [FileStep.fileKind, FileStep.symlinkKind, TcpMssStep.kind].contains(step.kind) && values == nil {
+                if [FileStep.fileKind, FileStep.symlinkKind, TcpMssStep.kind, FirewallMarkStep.kind].contains(step.kind) && values == nil {
                     values = context.values(spec, earlier: steps)
                 }
                 let built = try build(step, host: host, values: values ?? [:])
@@ -60,21 +60,25 @@ public struct StepBuilder {
             return try TunnelDeviceStep.desired(step, host: host)
         case RouteStep.defaultKind, RouteStep.staticKind:
             return try RouteStep.desired(step, spec: spec, host: host)
-        case TcpMssStep.kind:
+        case TcpMssStep.kind, FirewallMarkStep.kind:
             do {
-                return try TcpMssStep.desired(step, spec: spec, host: host, values: values, renderer: renderer)
+                return step.kind == TcpMssStep.kind
+                    ? try TcpMssStep.desired(step, spec: spec, host: host, values: values, renderer: renderer)
+                    : try FirewallMarkStep.desired(step, spec: spec, host: host, values: values, renderer: renderer)
             } catch let error as TemplateRenderer.Failure {
                 throw SpecError(step.location, "step '\(step.name)': \(error)")
             }
         case FileStep.fileKind, FileStep.symlinkKind:
             try context.validate()
             do {
-                return try FileStep.desired(step, values: values, renderer: renderer)
+                return try FileStep.desired(step, values: values, renderer: renderer, root: HostRoot(context.root))
             } catch let error as TemplateRenderer.Failure {
                 throw SpecError(step.location, "step '\(step.name)': \(error)")
             }
         case SysctlStep.kind:
-            return try SysctlStep.desired(step)
+            return try SysctlStep.desired(step, spec: spec)
+        case IPVSStep.kind:
+            return try IPVSStep.desired(step, spec: spec, host: host)
         default:
             throw SpecError(step.location, "step '\(step.name)' has the unknown kind '\(step.kind)'; the kinds are: \(Self.kinds.joined(separator: ", "))")
         }

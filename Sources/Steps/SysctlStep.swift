@@ -2,15 +2,16 @@ import Engine
 import HostAccess
 import NodeModel
 
-/// Role step `kind: sysctl`: a table of kernel parameters and their values.
+/// Role step `kind: sysctl`: a table of kernel parameters and their values; `{interface}` in a name
+/// is the spec's interface.
 enum SysctlStep {
     static let kind = "sysctl"
 
-    static func desired(_ step: Role.Step) throws -> DesiredStep {
+    static func desired(_ step: Role.Step, spec: NodeSpec) throws -> DesiredStep {
         let values = try step.requiredSetting("values").anyMap("values")
         let desired = try values.map { entry -> Desired in
             let value = try entry.value.string("the value of \(entry.key)")
-            let key = SysctlKey(dotted: entry.key)
+            let key = SysctlKey(dotted: spec.filling(entry.key))
             guard key.components.count >= 2, !key.components.contains(where: { $0.isEmpty || $0 == ".." }) else {
                 throw SpecError(entry.value.location, "'\(entry.key)' is not a sysctl name such as net.ipv4.ip_forward")
             }

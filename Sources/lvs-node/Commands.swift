@@ -21,6 +21,7 @@ struct Setup: ParsableCommand {
             let report = try agent.setup(try spec.input(agent.environment), force: force)
             Output.recovery(report.recovery)
             report.lines.forEach { print($0) }
+            report.notes.forEach { print($0) }
             if let generation = report.generation {
                 print("applied generation \(generation): \(Output.count(Output.changeCount(report.lines), "change"))")
             } else {
@@ -79,6 +80,10 @@ struct Status: ParsableCommand {
                 return ExitStatus.success
             }
             print("generation \(generation.number) (\(generation.created)): \(generation.summary)")
+            if !report.ipvsTable.isEmpty {
+                print("IP Virtual Server table:")
+                report.ipvsTable.forEach { print($0) }
+            }
             if report.drift.isEmpty {
                 print("in place: the host matches")
                 return ExitStatus.success
@@ -105,6 +110,7 @@ struct Rollback: ParsableCommand {
                 return ExitStatus.success
             }
             report.lines.forEach { print($0) }
+            report.notes.forEach { print($0) }
             print("rolled back generation \(generation): \(Output.count(Output.changeCount(report.lines), "change"))")
             return ExitStatus.success
         }

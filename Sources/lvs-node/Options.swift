@@ -11,7 +11,11 @@ struct LocationOptions: ParsableArguments {
             help: ArgumentHelp("Journal and generations (default: /var/lib/lvs-node under --root).", valueName: "dir"))
     var stateDirectory: String?
 
-    var environment: NodeEnvironment { .host(root: root, stateDirectory: stateDirectory) }
+    var environment: NodeEnvironment {
+        var environment = NodeEnvironment.host(root: root, stateDirectory: stateDirectory)
+        environment.progress = { ExitStatus.printError($0) }
+        return environment
+    }
 }
 
 /// The node spec, as flags or as a YAML file.
@@ -19,11 +23,14 @@ struct SpecOptions: ParsableArguments {
     @Option(help: ArgumentHelp("The role this host takes: \(RoleCatalog.shippedNames.joined(separator: ", ")).", valueName: "role"))
     var role: String?
 
-    @Option(help: ArgumentHelp("The role's mode (realserver: dr, the default, tun or nat).", valueName: "mode"))
+    @Option(help: ArgumentHelp("The role's mode (realserver, director: dr, the default, tun or nat).", valueName: "mode"))
     var mode: String?
 
     @Option(name: .customLong("vip"), help: ArgumentHelp("A virtual IP; repeat for several (realserver dr, tun).", valueName: "address"))
     var vips: [String] = []
+
+    @Option(help: ArgumentHelp("The interface the VIPs go on (director), e.g. eth0, or lo for a VIP routed to it.", valueName: "device"))
+    var interface: String?
 
     @Option(help: ArgumentHelp("The director's address the default route goes through (realserver nat).", valueName: "dip"))
     var gateway: String?
@@ -51,7 +58,7 @@ struct SpecOptions: ParsableArguments {
 
     func validate() throws {
         let flagsGiven = role != nil || mode != nil || !vips.isEmpty || persist != nil || initSystem != nil || gateway != nil
-            || mss != nil || !addresses.isEmpty || !routes.isEmpty || ipv6Forwarding
+            || mss != nil || !addresses.isEmpty || !routes.isEmpty || ipv6Forwarding || interface != nil
         if config != nil && flagsGiven {
             throw ValidationError("give the spec either as --config FILE or as flags (--role, --vip, …), not both")
         }
@@ -64,6 +71,6 @@ struct SpecOptions: ParsableArguments {
         if let config { return try environment.readSpecFile(config) }
         return try SpecInput.fromFlags(role: role, mode: mode, vips: vips, persist: persist, initSystem: initSystem,
                                        gateway: gateway, mss: mss, addresses: addresses, routes: routes,
-                                       ipv6Forwarding: ipv6Forwarding)
+                                       ipv6Forwarding: ipv6Forwarding, interface: interface)
     }
 }

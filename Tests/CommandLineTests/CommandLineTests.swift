@@ -70,7 +70,7 @@ import TestSupport
     @Test func anUnknownRoleExits65() throws {
         let result = try lvsNode(["setup", "--role", "loadbalancer", "--vip", "192.0.2.10"])
         #expect(result.status == 65)
-        #expect(result.stderr.contains("unknown role 'loadbalancer'; the roles are: realserver, router"))
+        #expect(result.stderr.contains("unknown role 'loadbalancer'; the roles are: director, realserver, router"))
     }
 
     @Test func aBadSpecFileExits65NamingTheLine() throws {

@@ -71,7 +71,7 @@ import Testing
 
     @Test func anUnknownRoleNamesTheKnownOnes() {
         let found = errors(try! SpecInput.fromFlags(role: "balancer", mode: nil, vips: []))
-        #expect(found.first?.message == "unknown role 'balancer'; the roles are: realserver, router")
+        #expect(found.first?.message == "unknown role 'balancer'; the roles are: director, realserver, router")
     }
 
     @Test func anOperatorRoleOverridesTheShippedOne() throws {

@@ -1,25 +1,12 @@
 internal import CNetlink
 import Glibc
 
-/// `AddressControl` over rtnetlink with libnl-route-3: one dump to read; changes sent many requests
-/// to a `sendmsg`, with the kernel's acknowledgements read back per window, so a thousand addresses
-/// cost a few dozen system calls instead of thousands.
+/// `AddressControl` over rtnetlink with libnl-route-3: one dump to read; changes sent as a `NetlinkBatch`.
 public final class NetlinkAddresses: AddressControl {
     private let socket: RouteSocket
-    /// Requests per sendmsg; their acknowledgements must fit the receive buffer.
-    private static let window = 256
-    private static let receiveBuffer: Int32 = 1 << 20
-
     public init() throws {
         socket = try RouteSocket()
-        let rc = nl_socket_set_buffer_size(socket.handle, Self.receiveBuffer, Self.receiveBuffer)
-        if rc < 0 { throw RouteSocket.error(rc, "sizing", "the rtnetlink socket buffers") }
-        // Batches are acknowledged by our own reader, which matches sequence numbers itself; libnl's
-        // check would otherwise expect the next dump to answer a sequence number a batch already used.
-        nl_socket_disable_seq_check(socket.handle)
-        // Never wait forever for an acknowledgement that will not come.
-        var timeout = timeval(tv_sec: 10, tv_usec: 0)
-        setsockopt(nl_socket_get_fd(socket.handle), SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        try NetlinkBatch.prepare(socket.handle, "rtnetlink")
     }
 
     public func interfaceNames() throws -> Set<String> {
@@ -54,73 +41,15 @@ public final class NetlinkAddresses: AddressControl {
 
     public func apply(_ operations: [AddressOperation]) throws {
         dump = nil
-        var start = 0
-        while start < operations.count {
-            let end = min(start + Self.window, operations.count)
-            try send(operations, start..<end)
-            start = end
+        let failure = try NetlinkBatch.send(socket.handle, count: operations.count, what: "address") { index, sequence in
+            try makeMessage(operations[index], sequence: sequence)
+        }
+        if let failure {
+            throw AddressBatchFailure(index: failure.index, error: Self.error(operations[failure.index], errno: failure.errno))
         }
     }
 
-    /// One window: every request in one buffer and one sendmsg, then one acknowledgement per request.
-    private func send(_ operations: [AddressOperation], _ range: Range<Int>) throws {
-        var buffer: [UInt8] = []
-        var sequenceToIndex: [UInt32: Int] = [:]
-        for index in range {
-            let (message, sequence) = try makeMessage(operations[index])
-            defer { nlmsg_free(message) }
-            let header = nlmsg_hdr(message)!
-            let length = Int(header.pointee.nlmsg_len)
-            buffer.append(contentsOf: UnsafeRawBufferPointer(start: UnsafeRawPointer(header), count: length))
-            buffer.append(contentsOf: repeatElement(0, count: (4 - length % 4) % 4))
-            sequenceToIndex[sequence] = index
-        }
-        let sent = buffer.withUnsafeMutableBytes { nl_sendto(socket.handle, $0.baseAddress, $0.count) }
-        if sent < 0 { throw RouteSocket.error(sent, "sending", "\(range.count) address requests") }
-
-        var firstFailure: AddressBatchFailure?
-        var pending = range.count
-        var receive = [UInt8](repeating: 0, count: 65536)
-        let fd = nl_socket_get_fd(socket.handle)
-        while pending > 0 {
-            let count = recv(fd, &receive, receive.count, 0)
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw HostError(operation: "waiting for the kernel's answer to", subject: "\(pending) address requests", errno: errno)
-            }
-            for (sequence, code) in Self.acknowledgements(receive[0..<count]) {
-                guard let index = sequenceToIndex.removeValue(forKey: sequence) else { continue }
-                pending -= 1
-                if code != 0 && firstFailure == nil {
-                    firstFailure = AddressBatchFailure(index: index, error: Self.error(operations[index], errno: -code))
-                }
-            }
-        }
-        if let firstFailure { throw firstFailure }
-    }
-
-    /// (sequence, error) of each NLMSG_ERROR in a datagram; error 0 is a plain acknowledgement.
-    private static func acknowledgements(_ bytes: ArraySlice<UInt8>) -> [(UInt32, Int32)] {
-        var result: [(UInt32, Int32)] = []
-        var offset = bytes.startIndex
-        func u32(_ at: Int) -> UInt32 {
-            UInt32(bytes[at]) | UInt32(bytes[at + 1]) << 8 | UInt32(bytes[at + 2]) << 16 | UInt32(bytes[at + 3]) << 24
-        }
-        while offset + 16 <= bytes.endIndex {
-            let length = Int(u32(offset))
-            let type = UInt16(bytes[offset + 4]) | UInt16(bytes[offset + 5]) << 8
-            guard length >= 16, offset + length <= bytes.endIndex else { break }
-            // struct nlmsgerr: int error, then the request's nlmsghdr (sequence at +8).
-            if type == UInt16(NLMSG_ERROR), length >= 16 + 4 + 16 {
-                let code = Int32(bitPattern: u32(offset + 16))
-                result.append((u32(offset + 20 + 8), code))
-            }
-            offset += (length + 3) & ~3
-        }
-        return result
-    }
-
-    private func makeMessage(_ operation: AddressOperation) throws -> (OpaquePointer, UInt32) {
+    private func makeMessage(_ operation: AddressOperation, sequence: UInt32) throws -> [UInt8] {
         let (address, adding) = switch operation {
         case .add(let address): (address, true)
         case .remove(let address): (address, false)
@@ -131,8 +60,10 @@ public final class NetlinkAddresses: AddressControl {
         let rc = adding ? rtnl_addr_build_add_request(request, NLM_F_CREATE | NLM_F_EXCL, &message)
                         : rtnl_addr_build_delete_request(request, 0, &message)
         guard rc >= 0, let message else { throw RouteSocket.error(rc, adding ? "adding" : "removing", Self.subject(operation)) }
+        defer { nlmsg_free(message) }
         nl_complete_msg(socket.handle, message)
-        return (message, nlmsg_hdr(message)!.pointee.nlmsg_seq)
+        nlmsg_hdr(message)!.pointee.nlmsg_seq = sequence
+        return NetlinkBatch.bytes(of: message)
     }
 
     private func makeRequest(_ address: InterfaceAddress, adding: Bool) throws -> OpaquePointer {

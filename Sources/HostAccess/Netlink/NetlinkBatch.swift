@@ -1,0 +1,97 @@
+internal import CNetlink
+import Glibc
+
+/// Sends many netlink requests a window at a time — every request of a window in one buffer and one
+/// sendmsg — and reads one acknowledgement per request, so a thousand changes cost a few dozen
+/// system calls instead of thousands. The kernel goes on past a refused request.
+enum NetlinkBatch {
+    /// Requests per sendmsg; their acknowledgements must fit the receive buffer.
+    static let window = 256
+    static let receiveBuffer: Int32 = 1 << 20
+
+    /// Sizes the socket for a window of acknowledgements, turns off libnl's sequence check (the
+    /// batch reader matches sequence numbers itself) and bounds every wait.
+    static func prepare(_ socket: OpaquePointer, _ what: String) throws {
+        let rc = nl_socket_set_buffer_size(socket, receiveBuffer, receiveBuffer)
+        if rc < 0 { throw RouteSocket.error(rc, "sizing", "the \(what) socket buffers") }
+        nl_socket_disable_seq_check(socket)
+        var timeout = timeval(tv_sec: 10, tv_usec: 0)
+        setsockopt(nl_socket_get_fd(socket), SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    }
+
+    /// Sends `count` requests made by `message(index, sequence)` and returns the first refused one:
+    /// its index and errno.
+    static func send(_ socket: OpaquePointer, count: Int, what: String,
+                     message: (Int, UInt32) throws -> [UInt8]) throws -> (index: Int, errno: Int32)? {
+        var firstFailure: (Int, Int32)?
+        var start = 0
+        while start < count {
+            let end = min(start + window, count)
+            if let failure = try sendWindow(socket, start..<end, what: what, message: message), firstFailure == nil {
+                firstFailure = failure
+            }
+            start = end
+        }
+        return firstFailure
+    }
+
+    private static func sendWindow(_ socket: OpaquePointer, _ range: Range<Int>, what: String,
+                                   message: (Int, UInt32) throws -> [UInt8]) throws -> (Int, Int32)? {
+        var buffer: [UInt8] = []
+        var sequenceToIndex: [UInt32: Int] = [:]
+        for index in range {
+            let sequence = nl_socket_use_seq(socket)
+            let bytes = try message(index, sequence)
+            buffer += bytes
+            buffer.append(contentsOf: repeatElement(0, count: (4 - bytes.count % 4) % 4))
+            sequenceToIndex[sequence] = index
+        }
+        let sent = buffer.withUnsafeMutableBytes { nl_sendto(socket, $0.baseAddress, $0.count) }
+        if sent < 0 { throw RouteSocket.error(sent, "sending", "\(range.count) \(what) requests") }
+
+        var firstFailure: (Int, Int32)?
+        var pending = range.count
+        var receive = [UInt8](repeating: 0, count: 65536)
+        let fd = nl_socket_get_fd(socket)
+        while pending > 0 {
+            let count = recv(fd, &receive, receive.count, 0)
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw HostError(operation: "waiting for the kernel's answer to", subject: "\(pending) \(what) requests", errno: errno)
+            }
+            for (sequence, code) in acknowledgements(receive[0..<count]) {
+                guard let index = sequenceToIndex.removeValue(forKey: sequence) else { continue }
+                pending -= 1
+                if code != 0 && firstFailure == nil { firstFailure = (index, -code) }
+            }
+        }
+        return firstFailure
+    }
+
+    /// (sequence, error) of each NLMSG_ERROR in a datagram; error 0 is a plain acknowledgement.
+    static func acknowledgements(_ bytes: ArraySlice<UInt8>) -> [(UInt32, Int32)] {
+        var result: [(UInt32, Int32)] = []
+        var offset = bytes.startIndex
+        func u32(_ at: Int) -> UInt32 {
+            UInt32(bytes[at]) | UInt32(bytes[at + 1]) << 8 | UInt32(bytes[at + 2]) << 16 | UInt32(bytes[at + 3]) << 24
+        }
+        while offset + 16 <= bytes.endIndex {
+            let length = Int(u32(offset))
+            let type = UInt16(bytes[offset + 4]) | UInt16(bytes[offset + 5]) << 8
+            guard length >= 16, offset + length <= bytes.endIndex else { break }
+            // struct nlmsgerr: int error, then the request's nlmsghdr (sequence at +8).
+            if type == UInt16(NLMSG_ERROR), length >= 16 + 4 + 16 {
+                let code = Int32(bitPattern: u32(offset + 16))
+                result.append((u32(offset + 20 + 8), code))
+            }
+            offset += (length + 3) & ~3
+        }
+        return result
+    }
+
+    /// The bytes of a libnl message, as the kernel will read them.
+    static func bytes(of message: OpaquePointer) -> [UInt8] {
+        let header = nlmsg_hdr(message)!
+        return Array(UnsafeRawBufferPointer(start: UnsafeRawPointer(header), count: Int(header.pointee.nlmsg_len)))
+    }
+}

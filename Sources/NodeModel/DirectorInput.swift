@@ -1,0 +1,317 @@
+/// Reads and checks the director's sections of the spec (`services`, `timeouts`, `owns-table`,
+/// `drain`, `ha`), collecting every problem with where it stands and what would be right.
+struct DirectorInput {
+    /// The role's mode: the forwarding of a real server that names none.
+    let defaultForwarding: Forwarding
+    var errors: [SpecError] = []
+
+    static let schedulers = ["rr", "wrr", "lc", "wlc", "lblc", "lblcr", "dh", "sh", "sed", "nq", "fo", "ovf", "mh", "twos"]
+    /// Scheduler flags and the scheduler each belongs to; `ops` (one-packet scheduling) suits any.
+    static let schedulerFlags = ["sh-fallback": "sh", "sh-port": "sh", "mh-fallback": "mh", "mh-port": "mh", "ops": ""]
+
+    // MARK: - services
+
+    mutating func services(_ value: YAMLValue) -> [VirtualService] {
+        guard let entries = attempt({ try value.list("services") }) else { return [] }
+        var result: [VirtualService] = []
+        var seen: [String: String] = [:]
+        for (index, entry) in entries.enumerated() {
+            guard let service = service(entry, "services[\(index)]") else { continue }
+            if let earlier = seen[service.name] {
+                errors.append(SpecError(entry.location, "the service \(service.name) is listed twice (first at \(earlier)); list each service once"))
+                continue
+            }
+            seen[service.name] = entry.location
+            result.append(service)
+        }
+        return result
+    }
+
+    private static let serviceKeys = ["protocol", "vip", "port", "fwmark", "ports", "scheduler", "flags", "persistence", "netmask",
+                                      "real-servers", "check"]
+
+    private mutating func service(_ entry: YAMLValue, _ name: String) -> VirtualService? {
+        guard let fields = attempt({ try entry.map(name, allowed: Self.serviceKeys) }) else { return nil }
+        func field(_ key: String) -> YAMLValue? { fields.first { $0.key == key }?.value }
+        let before = errors.count
+
+        let proto = field("protocol").flatMap { choice($0, "\(name).protocol", ServiceProtocol.self) } ?? .tcp
+        let vip = field("vip").flatMap { unicast($0, "\(name).vip", what: "a VIP") }
+        let match: VirtualService.Match
+        if let markValue = field("fwmark") {
+            let mark = number(markValue, "\(name).fwmark", 1...Int(UInt32.max)) ?? 1
+            if let port = field("port") {
+                errors.append(SpecError(port.location, "\(name): a firewall-mark service has no single port; list the ports it gathers under ports: [80, 88]"))
+            }
+            var rule: MarkRule?
+            if let portsValue = field("ports") {
+                var ports: [Int] = []
+                let entries: [YAMLValue] = attempt({ try portsValue.list("\(name).ports") }) ?? []
+                for (index, port) in entries.enumerated() {
+                    if let number = number(port, "\(name).ports[\(index)]", 1...65535) { ports.append(number) }
+                }
+                if let vip {
+                    rule = MarkRule(vip: vip, proto: proto, ports: ports)
+                } else {
+                    errors.append(SpecError(portsValue.location, "\(name): marking packets by port needs the vip they are sent to, e.g. vip: 192.0.2.10"))
+                }
+                if Set(ports).count != ports.count { errors.append(SpecError(portsValue.location, "\(name).ports lists a port twice")) }
+            } else if let vip = field("vip") {
+                errors.append(SpecError(vip.location, "\(name): a firewall-mark service's vip is used only with ports: […] to mark its packets; give ports too, or leave vip out when the marks are set elsewhere"))
+            }
+            match = .firewallMark(mark, rule: rule)
+        } else {
+            guard let vip else {
+                errors.append(SpecError(entry.location, "\(name) needs a vip and a port (e.g. vip: 192.0.2.10, port: 80) or a fwmark"))
+                return nil
+            }
+            if let ports = field("ports") {
+                errors.append(SpecError(ports.location, "\(name): ports: […] groups ports under a firewall mark; add fwmark: N, or give one port:"))
+            }
+            let persistent = field("persistence") != nil
+            guard let portValue = field("port") else {
+                errors.append(SpecError(entry.location, "\(name) needs a port (1-65535; 0 only for a persistent all-ports service)"))
+                return nil
+            }
+            let port = number(portValue, "\(name).port", (persistent ? 0 : 1)...65535) ?? 0
+            match = .address(proto, vip, port: port)
+        }
+
+        let scheduler = field("scheduler").flatMap { text($0, "\(name).scheduler") } ?? "wlc"
+        if !Self.schedulers.contains(scheduler), let value = field("scheduler") {
+            errors.append(SpecError(value.location, "'\(scheduler)' is not an IPVS scheduler; use one of: \(Self.schedulers.joined(separator: ", "))"))
+        }
+        var flags: [String] = []
+        if let value = field("flags") {
+            let entries: [YAMLValue] = attempt({ try value.list("\(name).flags") }) ?? []
+            for (index, item) in entries.enumerated() {
+                guard let flag = text(item, "\(name).flags[\(index)]") else { continue }
+                guard let owner = Self.schedulerFlags[flag] else {
+                    errors.append(SpecError(item.location, "'\(flag)' is not a service flag; the flags are: \(Self.schedulerFlags.keys.sorted().joined(separator: ", "))"))
+                    continue
+                }
+                if flag == "ops" && proto != .udp {
+                    errors.append(SpecError(item.location, "ops (one-packet scheduling) applies to UDP services only"))
+                    continue
+                }
+                if !owner.isEmpty && owner != scheduler {
+                    errors.append(SpecError(item.location, "the flag \(flag) belongs to the \(owner) scheduler, not \(scheduler)"))
+                    continue
+                }
+                flags.append(flag)
+            }
+        }
+        let persistence = field("persistence").flatMap { number($0, "\(name).persistence", 1...Int(Int32.max)) }
+        let isIPv6 = vip?.family == .v6
+        var netmask: String?
+        if let value = field("netmask"), let text = text(value, "\(name).netmask") {
+            if persistence == nil {
+                errors.append(SpecError(value.location, "\(name).netmask groups clients for persistence; it needs persistence: SECONDS"))
+            } else if isIPv6 ? !(Int(text).map { (1...128).contains($0) } ?? false) : Self.maskLength(text) == nil {
+                errors.append(SpecError(value.location, isIPv6 ? "'\(text)' is not an IPv6 prefix length (1-128)"
+                                                               : "'\(text)' is not an IPv4 netmask such as 255.255.255.0"))
+            } else {
+                netmask = text
+            }
+        }
+        let check = field("check").flatMap { healthCheck($0, "\(name).check") }
+
+        var realServers: [RealServer] = []
+        if let value = field("real-servers") {
+            var seen = Set<String>()
+            let entries: [YAMLValue] = attempt({ try value.list("\(name).real-servers") }) ?? []
+            for (index, item) in entries.enumerated() {
+                guard let server = realServer(item, "\(name).real-servers[\(index)]", match: match) else { continue }
+                if !seen.insert(server.endpoint).inserted {
+                    errors.append(SpecError(item.location, "the real server \(server.endpoint) is listed twice in \(name)"))
+                    continue
+                }
+                if let vip, server.address == vip {
+                    errors.append(SpecError(item.location, "the real server \(server.address) is the service's own VIP; a real server must be another host"))
+                }
+                if let vip, server.address.family != vip.family, server.forwarding == Forwarding.nat {
+                    errors.append(SpecError(item.location, "NAT cannot forward an \(vip.family == .v4 ? "IPv4" : "IPv6") service to \(server.address); use an address of the VIP's family"))
+                }
+                realServers.append(server)
+            }
+        }
+        guard errors.count == before else { return nil }
+        return VirtualService(match: match, scheduler: scheduler, flags: flags, persistence: persistence, netmask: netmask,
+                              realServers: realServers, check: check)
+    }
+
+    private static let realServerKeys = ["address", "port", "forward", "weight", "upper-threshold", "lower-threshold", "check"]
+
+    private mutating func realServer(_ entry: YAMLValue, _ name: String, match: VirtualService.Match) -> RealServer? {
+        guard let fields = attempt({ try entry.map(name, allowed: Self.realServerKeys) }) else { return nil }
+        func field(_ key: String) -> YAMLValue? { fields.first { $0.key == key }?.value }
+        guard let addressValue = field("address") else {
+            errors.append(SpecError(entry.location, "\(name) needs an address, e.g. {address: 198.51.100.11}"))
+            return nil
+        }
+        guard let address = unicast(addressValue, "\(name).address", what: "a real server") else { return nil }
+        let forwarding = field("forward").flatMap { choice($0, "\(name).forward", Forwarding.self) } ?? defaultForwarding
+        var port = 0
+        if case .address(_, _, let servicePort) = match { port = servicePort }
+        if let value = field("port"), let given = number(value, "\(name).port", 0...65535) {
+            if forwarding != .nat && given != port {
+                errors.append(SpecError(value.location, "\(name): with \(forwarding.rawValue) forwarding the packet keeps its destination port, so the real server's port must be the service's (\(port)); only nat maps ports"))
+            }
+            port = given
+        }
+        let weight = field("weight").flatMap { number($0, "\(name).weight", 0...65535) } ?? 1
+        let upper = field("upper-threshold").flatMap { number($0, "\(name).upper-threshold", 0...Int(Int32.max)) } ?? 0
+        let lower = field("lower-threshold").flatMap { number($0, "\(name).lower-threshold", 0...Int(Int32.max)) } ?? 0
+        if upper > 0 && lower > upper, let value = field("lower-threshold") {
+            errors.append(SpecError(value.location, "\(name): the lower threshold \(lower) is above the upper threshold \(upper)"))
+        }
+        let check = field("check").flatMap { healthCheck($0, "\(name).check") }
+        return RealServer(address: address, port: port, forwarding: forwarding, weight: weight, upperThreshold: upper,
+                          lowerThreshold: lower, check: check)
+    }
+
+    private mutating func healthCheck(_ value: YAMLValue, _ name: String) -> HealthCheck? {
+        let keys = ["type", "path", "status", "connect-timeout", "retry", "delay-before-retry"]
+        guard let fields = attempt({ try value.map(name, allowed: keys) }) else { return nil }
+        func field(_ key: String) -> YAMLValue? { fields.first { $0.key == key }?.value }
+        let timing = HealthCheck.Timing(
+            connectTimeout: field("connect-timeout").flatMap { number($0, "\(name).connect-timeout", 1...3600) } ?? 3,
+            retry: field("retry").flatMap { number($0, "\(name).retry", 0...100) } ?? 3,
+            delayBeforeRetry: field("delay-before-retry").flatMap { number($0, "\(name).delay-before-retry", 1...3600) } ?? 3)
+        switch field("type").flatMap({ text($0, "\(name).type") }) ?? "tcp" {
+        case "tcp":
+            for key in ["path", "status"] {
+                if let extra = field(key) { errors.append(SpecError(extra.location, "\(name): \(key) belongs to an http check (type: http)")) }
+            }
+            return .tcp(timing)
+        case "http":
+            let path = field("path").flatMap { text($0, "\(name).path") } ?? "/"
+            if !path.hasPrefix("/") || path.contains(where: { $0 == " " || $0 == "\"" || $0 == "\n" }) {
+                errors.append(SpecError(field("path")?.location ?? value.location, "\(name).path '\(path)' must be a URL path such as /health"))
+            }
+            let status = field("status").flatMap { number($0, "\(name).status", 100...599) } ?? 200
+            return .http(path: path, status: status, timing)
+        case let other:
+            errors.append(SpecError(field("type")?.location ?? value.location, "'\(other)' is not a check type; use tcp or http"))
+            return nil
+        }
+    }
+
+    // MARK: - timeouts, ha
+
+    mutating func timeouts(_ value: YAMLValue) -> ConnectionTimeouts? {
+        guard let fields = attempt({ try value.map("timeouts", allowed: ["tcp", "tcpfin", "udp"]) }) else { return nil }
+        func seconds(_ key: String) -> Int {
+            fields.first { $0.key == key }.flatMap { number($0.value, "timeouts.\(key)", 1...Int(Int32.max)) } ?? 0
+        }
+        return ConnectionTimeouts(tcp: seconds("tcp"), tcpFin: seconds("tcpfin"), udp: seconds("udp"))
+    }
+
+    private static let haKeys = ["state", "priority", "interface", "virtual-router-id", "advert-int", "password",
+                                 "unicast-source", "unicast-peers"]
+
+    mutating func ha(_ value: YAMLValue) -> HASpec? {
+        guard let fields = attempt({ try value.map("ha", allowed: Self.haKeys) }) else { return nil }
+        func field(_ key: String) -> YAMLValue? { fields.first { $0.key == key }?.value }
+        let before = errors.count
+        func required(_ key: String, _ example: String) -> YAMLValue? {
+            if let found = field(key) { return found }
+            errors.append(SpecError(value.location, "ha needs \(key), e.g. \(key): \(example)"))
+            return nil
+        }
+        let state = required("state", "MASTER").flatMap { choice($0, "ha.state", HASpec.State.self) }
+        let priority = required("priority", "150").flatMap { number($0, "ha.priority", 1...255) }
+        let interface = required("interface", "eth0").flatMap { interfaceName($0, "ha.interface") }
+        let router = required("virtual-router-id", "51").flatMap { number($0, "ha.virtual-router-id", 1...255) }
+        let advert = field("advert-int").flatMap { number($0, "ha.advert-int", 1...255) } ?? 1
+        var password: String?
+        if let value = field("password"), let text = text(value, "ha.password") {
+            if text.isEmpty || text.utf8.count > 8 || text.contains(where: { $0 == " " || $0 == "\"" || $0 == "\n" }) {
+                errors.append(SpecError(value.location, "ha.password must be 1 to 8 characters without spaces or quotes: VRRP carries only 8"))
+            } else {
+                password = text
+            }
+        }
+        let source = field("unicast-source").flatMap { unicast($0, "ha.unicast-source", what: "a VRRP source address") }
+        var peers: [IPAddress] = []
+        if let list = field("unicast-peers") {
+            let entries: [YAMLValue] = attempt({ try list.list("ha.unicast-peers") }) ?? []
+            for (index, peer) in entries.enumerated() {
+                if let address = unicast(peer, "ha.unicast-peers[\(index)]", what: "a VRRP peer") { peers.append(address) }
+            }
+        }
+        if source != nil && peers.isEmpty, let value = field("unicast-source") {
+            errors.append(SpecError(value.location, "ha.unicast-source needs unicast-peers: [the other director's address]"))
+        }
+        guard errors.count == before, let state, let priority, let interface, let router else { return nil }
+        if state == .BACKUP && priority == 255 {
+            errors.append(SpecError(field("priority")!.location, "priority 255 is reserved for the address owner; a BACKUP needs 1-254"))
+            return nil
+        }
+        return HASpec(state: state, priority: priority, interface: interface, virtualRouterID: router, advertInterval: advert,
+                      password: password, unicastSource: source, unicastPeers: peers)
+    }
+
+    // MARK: - values
+
+    private mutating func attempt<T>(_ body: () throws -> T) -> T? {
+        do {
+            return try body()
+        } catch let error as SpecError {
+            errors.append(error)
+        } catch {
+            errors.append(SpecError("spec", "\(error)"))
+        }
+        return nil
+    }
+
+    private mutating func text(_ value: YAMLValue, _ name: String) -> String? { attempt { try value.string(name) } }
+
+    private mutating func number(_ value: YAMLValue, _ name: String, _ range: ClosedRange<Int>) -> Int? {
+        guard let text = text(value, name) else { return nil }
+        guard let number = Int(text), range.contains(number) else {
+            errors.append(SpecError(value.location, "\(name) '\(text)' must be a whole number from \(range.lowerBound) to \(range.upperBound)"))
+            return nil
+        }
+        return number
+    }
+
+    private mutating func choice<T: RawRepresentable & CaseIterable>(_ value: YAMLValue, _ name: String, _: T.Type) -> T?
+    where T.RawValue == String {
+        guard let text = text(value, name) else { return nil }
+        if let found = T(rawValue: text) { return found }
+        errors.append(SpecError(value.location, "'\(text)' is not a choice for \(name); use one of: \(T.allCases.map(\.rawValue).joined(separator: ", "))"))
+        return nil
+    }
+
+    private mutating func unicast(_ value: YAMLValue, _ name: String, what: String) -> IPAddress? {
+        guard let text = text(value, name) else { return nil }
+        guard let address = IPAddress(text) else {
+            errors.append(SpecError(value.location, "\(name) '\(text)' is not an IP address; write \(what) as 192.0.2.10 or 2001:db8::10, without a prefix"))
+            return nil
+        }
+        if let reason = address.reasonNotUnicast {
+            errors.append(SpecError(value.location, "\(address) cannot be \(what) because \(reason); use a unicast address"))
+            return nil
+        }
+        return address
+    }
+
+    mutating func interfaceName(_ value: YAMLValue, _ name: String) -> String? {
+        guard let text = text(value, name) else { return nil }
+        guard SpecInput.isInterfaceName(text) else {
+            errors.append(SpecError(value.location, "'\(text)' is not an interface name (1 to 15 characters, no '/', ':' or spaces)"))
+            return nil
+        }
+        return text
+    }
+
+    /// The prefix length of a contiguous IPv4 netmask, or nil.
+    static func maskLength(_ text: String) -> Int? {
+        guard let mask = IPAddress(text), mask.family == .v4 else { return nil }
+        let value = mask.bytes.reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+        let ones = value.nonzeroBitCount
+        guard ones > 0, value == UInt32.max << (32 - ones) else { return nil }
+        return ones
+    }
+}

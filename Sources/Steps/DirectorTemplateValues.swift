@@ -1,0 +1,59 @@
+import NodeModel
+
+/// The director's spec as template values: the VRRP instance (`ha`) and the IPVS services as
+/// keepalived `virtual_server` blocks (`virtualServers`). Absent values are left out, so a
+/// `{{#persistence}}` section renders only when the service has one.
+enum DirectorTemplateValues {
+    static func values(_ spec: NodeSpec) -> [String: Any] {
+        var result: [String: Any] = [:]
+        if let ha = spec.ha {
+            var instance: [String: Any] = [
+                "state": ha.state.rawValue, "priority": ha.priority, "interface": ha.interface,
+                "virtualRouterID": ha.virtualRouterID, "advertInterval": ha.advertInterval,
+                "unicastPeers": ha.unicastPeers.map(\.description),
+                "vips": spec.vips.enumerated().map { index, vip -> [String: Any] in
+                    var entry: [String: Any] = ["cidr": "\(vip)/\(vip.hostPrefixLength)", "device": ha.interface]
+                    if vip.family == .v4 { entry["label"] = "\(ha.interface):\(index)" }
+                    return entry
+                },
+            ]
+            instance["password"] = ha.password
+            instance["unicastSource"] = ha.unicastSource?.description
+            result["ha"] = instance
+        }
+        result["virtualServers"] = (spec.ipvs?.services ?? []).map(virtualServer)
+        return result
+    }
+
+    private static func virtualServer(_ service: VirtualService) -> [String: Any] {
+        var entry: [String: Any] = ["scheduler": service.scheduler, "flags": service.flags]
+        switch service.match {
+        case .address(let proto, let vip, let port):
+            entry["header"] = "\(vip) \(port)"
+            entry["protocol"] = proto.rawValue.uppercased()
+        case .firewallMark(let mark, _):
+            // keepalived ignores (and warns about) a protocol on a mark service.
+            entry["header"] = "fwmark \(mark)"
+        }
+        entry["persistence"] = service.persistence
+        entry["netmask"] = service.netmask
+        entry["realServers"] = service.realServers.map { server -> [String: Any] in
+            var fields: [String: Any] = ["address": server.address.description, "port": server.port, "weight": server.weight,
+                                         "method": server.forwarding.rawValue.uppercased()]
+            if server.upperThreshold > 0 { fields["upperThreshold"] = server.upperThreshold }
+            if server.lowerThreshold > 0 { fields["lowerThreshold"] = server.lowerThreshold }
+            switch server.check ?? service.check {
+            case .tcp(let timing)?: fields["tcpCheck"] = timingFields(timing)
+            case .http(let path, let status, let timing)?:
+                fields["httpCheck"] = timingFields(timing).merging(["path": path, "status": status]) { $1 }
+            case nil: break
+            }
+            return fields
+        }
+        return entry
+    }
+
+    private static func timingFields(_ timing: HealthCheck.Timing) -> [String: Any] {
+        ["connectTimeout": timing.connectTimeout, "retry": timing.retry, "delayBeforeRetry": timing.delayBeforeRetry]
+    }
+}

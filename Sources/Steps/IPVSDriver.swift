@@ -1,0 +1,307 @@
+import Engine
+import Glibc
+import HostAccess
+
+/// Opens the kernel's IPVS table on first use, so roles without one never need IPVS.
+public final class IPVSHandle {
+    private let open: () throws -> IPVSControl
+    private var opened: IPVSControl?
+
+    public init(_ open: @escaping () throws -> IPVSControl) { self.open = open }
+
+    public func control() throws -> IPVSControl {
+        if let opened { return opened }
+        let control = try open()
+        opened = control
+        return control
+    }
+}
+
+/// The IPVS table, subject by subject:
+/// - `service tcp 192.0.2.10:80` / `service fwmark 1`: `SCHEDULER[ persistent SECONDS netmask MASK][ flags A,B]`
+/// - `server tcp 192.0.2.10:80 198.51.100.11:80`: `FORWARDING weight N[ upper N][ lower N]`
+/// - `timeouts`: `tcp N tcpfin N udp N`
+/// Changes go to the kernel in one batch, services before their real servers and real servers
+/// before their services' removal.
+public final class IPVSDriver: Driver {
+    public static let kindName = "ipvs"
+    public var kind: String { Self.kindName }
+    private let handle: IPVSHandle
+    /// A real server leaving the table first gets weight 0 for up to this long (until its active
+    /// connections end), so clients are not cut off mid-request.
+    public var drainSeconds = 0
+    /// Said while draining; the agent prints it.
+    public var onDrain: (String) -> Void = { _ in }
+
+    public init(_ handle: IPVSHandle) { self.handle = handle }
+
+    // MARK: - subjects and states
+
+    public static func subject(_ key: IPVSServiceKey) -> String { "service \(key.text)" }
+
+    public static func subject(_ destination: IPVSDestination) -> String {
+        "server \(destination.service.text) \(destination.endpoint)"
+    }
+
+    public static let timeoutsSubject = "timeouts"
+
+    public static func state(_ service: IPVSService) -> String {
+        var text = service.scheduler
+        if service.flags & IPVSService.persistent != 0 {
+            text += " persistent \(service.timeout) netmask \(netmaskText(service))"
+        }
+        let names = flagNames(service.flags, scheduler: service.scheduler)
+        if !names.isEmpty { text += " flags " + names.joined(separator: ",") }
+        return text
+    }
+
+    public static func state(_ destination: IPVSDestination) -> String {
+        var text = "\(destination.forwarding.rawValue) weight \(destination.weight)"
+        if destination.upperThreshold > 0 { text += " upper \(destination.upperThreshold)" }
+        if destination.lowerThreshold > 0 { text += " lower \(destination.lowerThreshold)" }
+        return text
+    }
+
+    public static func state(_ timeouts: IPVSTimeouts) -> String {
+        "tcp \(timeouts.tcp) tcpfin \(timeouts.tcpFin) udp \(timeouts.udp)"
+    }
+
+    /// Service flags by name, as ipvsadm spells them, and the scheduler each belongs to ("" for any);
+    /// a scheduler bit of another scheduler shows as flag-1..3.
+    static let flagBits: [(name: String, bit: UInt32, scheduler: String)] = [
+        ("ops", IPVSService.onePacket, ""),
+        ("sh-fallback", IPVSService.schedulerFlag1, "sh"), ("sh-port", IPVSService.schedulerFlag2, "sh"),
+        ("mh-fallback", IPVSService.schedulerFlag1, "mh"), ("mh-port", IPVSService.schedulerFlag2, "mh"),
+        ("flag-1", IPVSService.schedulerFlag1, "*"), ("flag-2", IPVSService.schedulerFlag2, "*"), ("flag-3", IPVSService.schedulerFlag3, "*"),
+    ]
+
+    static func flagNames(_ flags: UInt32, scheduler: String) -> [String] {
+        var left = flags & ~IPVSService.persistent
+        var names: [String] = []
+        for entry in flagBits where left & entry.bit != 0 && [scheduler, "", "*"].contains(entry.scheduler) {
+            names.append(entry.name)
+            left &= ~entry.bit
+        }
+        return names
+    }
+
+    public static func flagBit(_ name: String) -> UInt32? { flagBits.first { $0.name == name }?.bit }
+
+    static func netmaskText(_ service: IPVSService) -> String {
+        if service.key.isIPv6 { return "\(service.netmask)" }
+        let mask = service.netmask
+        return "\(mask >> 24).\(mask >> 16 & 0xff).\(mask >> 8 & 0xff).\(mask & 0xff)"
+    }
+
+    // MARK: - reading
+
+    public func read(_ subjects: [String]) throws -> [String?] {
+        let control = try handle.control()
+        var states: [String: String] = [:]
+        if subjects.contains(where: { $0.hasPrefix("service ") || $0.hasPrefix("server ") }) {
+            for service in try control.services() { states[Self.subject(service.key)] = Self.state(service) }
+            for destination in try control.destinations() { states[Self.subject(destination)] = Self.state(destination) }
+        }
+        if subjects.contains(Self.timeoutsSubject) {
+            states[Self.timeoutsSubject] = Self.state(try control.timeouts())
+        }
+        return subjects.map { states[$0] }
+    }
+
+    // MARK: - writing
+
+    /// Services added or changed, real servers removed, real servers added or changed, services removed:
+    /// an order in which every request finds what it needs, recorded so undo can reverse it.
+    public func ordered(_ changes: [Change]) -> [Change] {
+        func rank(_ change: Change) -> Int {
+            let isService = change.subject.hasPrefix("service ")
+            switch (isService, change.after == nil) {
+            case (true, false): return 0
+            case (false, true): return 1
+            case (false, false): return 2
+            case (true, true): return 3
+            }
+        }
+        return changes.enumerated().sorted { (rank($0.element), $0.offset) < (rank($1.element), $1.offset) }.map(\.element)
+    }
+
+    public func write(_ changes: [Change]) throws {
+        let control = try handle.control()
+        let changes = ordered(changes)
+        let operations = try changes.map { try Self.operation($0) }
+        let leaving = zip(changes, operations).filter { change, operation in
+            if case .deleteDestination = operation, let before = change.before { return !before.contains(" weight 0") }
+            return false
+        }
+        if drainSeconds > 0 && !leaving.isEmpty {
+            try drain(leaving.map { $0.1 }, control, changes: leaving.map { $0.0 })
+        }
+        do {
+            try control.apply(operations)
+        } catch let failure as IPVSBatchFailure {
+            throw ChangeFailure(change: changes[failure.index], underlying: failure.error)
+        }
+    }
+
+    /// Weight 0 for the leaving real servers, then waits until they have no active connections or
+    /// `drainSeconds` have passed.
+    private func drain(_ operations: [IPVSOperation], _ control: IPVSControl, changes: [Change]) throws {
+        let leaving: [IPVSDestination] = operations.compactMap {
+            guard case .deleteDestination(var destination) = $0, let live = try? control.destinations().first(where: {
+                $0.service == destination.service && $0.address == destination.address && $0.port == destination.port
+            }) else { return nil }
+            destination = live
+            destination.weight = 0
+            return destination
+        }
+        do {
+            try control.apply(leaving.map { .editDestination($0) })
+        } catch let failure as IPVSBatchFailure {
+            throw ChangeFailure(change: changes[failure.index], underlying: failure.error)
+        }
+        onDrain("draining \(leaving.map(\.endpoint).joined(separator: ", ")) (weight 0) for up to \(drainSeconds) s")
+        let deadline = time(nil) + drainSeconds
+        while time(nil) < deadline {
+            let active = try control.destinations().filter { live in
+                leaving.contains { $0.service == live.service && $0.address == live.address && $0.port == live.port }
+            }.reduce(0) { $0 + Int($1.activeConnections) }
+            if active == 0 { return }
+            sleep(1)
+        }
+    }
+
+    /// The kernel request that makes one change.
+    static func operation(_ change: Change) throws -> IPVSOperation {
+        let words = change.subject.split(separator: " ").map(String.init)
+        guard let first = words.first else { throw IPVSStateError(text: change.subject) }
+        switch first {
+        case "timeouts":
+            guard let after = change.after else {
+                // No "absent" timeouts: a release goes back to the recorded values.
+                throw IPVSStateError(text: change.subject)
+            }
+            return .setTimeouts(try parseTimeouts(after))
+        case "service":
+            let key = try parseKey(Array(words.dropFirst()))
+            guard let after = change.after else { return .deleteService(key) }
+            let service = try parseService(key, after)
+            return change.before == nil ? .addService(service) : .editService(service)
+        case "server":
+            guard words.count >= 4 else { throw IPVSStateError(text: change.subject) }
+            let key = try parseKey(Array(words[1..<(words.count - 1)]))
+            let (address, port) = try parseEndpoint(words[words.count - 1])
+            guard let after = change.after else {
+                return .deleteDestination(IPVSDestination(service: key, address: address, port: port, forwarding: .dr, weight: 0))
+            }
+            let destination = try parseDestination(key, address, port, after)
+            return change.before == nil ? .addDestination(destination) : .editDestination(destination)
+        default:
+            throw IPVSStateError(text: change.subject)
+        }
+    }
+
+    static func parseKey(_ words: [String]) throws -> IPVSServiceKey {
+        if words.first == "fwmark", words.count >= 2, let mark = UInt32(words[1]) {
+            return .firewallMark(mark, ipv6: words.count > 2 && words[2] == "ipv6")
+        }
+        guard words.count == 2, let proto = IPVSProtocol(rawValue: words[0]) else { throw IPVSStateError(text: words.joined(separator: " ")) }
+        let (address, port) = try parseEndpoint(words[1])
+        return .address(proto, address: address, port: port)
+    }
+
+    static func parseEndpoint(_ text: String) throws -> (String, UInt16) {
+        guard let colon = text.lastIndex(of: ":"), let port = UInt16(text[text.index(after: colon)...]) else {
+            throw IPVSStateError(text: text)
+        }
+        var address = String(text[..<colon])
+        if address.hasPrefix("[") && address.hasSuffix("]") { address = String(address.dropFirst().dropLast()) }
+        return (address, port)
+    }
+
+    static func parseService(_ key: IPVSServiceKey, _ text: String) throws -> IPVSService {
+        let words = text.split(separator: " ").map(String.init)
+        guard let scheduler = words.first else { throw IPVSStateError(text: text) }
+        var service = IPVSService(key: key, scheduler: scheduler)
+        var index = 1
+        while index + 1 < words.count {
+            let value = words[index + 1]
+            switch words[index] {
+            case "persistent":
+                service.flags |= IPVSService.persistent
+                service.timeout = UInt32(value) ?? 0
+            case "netmask":
+                if key.isIPv6 {
+                    service.netmask = UInt32(value) ?? 128
+                } else {
+                    var address = in_addr()
+                    guard inet_pton(AF_INET, value, &address) == 1 else { throw IPVSStateError(text: text) }
+                    service.netmask = UInt32(bigEndian: address.s_addr)
+                }
+            case "flags":
+                for name in value.split(separator: ",") {
+                    guard let bit = flagBit(String(name)) else { throw IPVSStateError(text: text) }
+                    service.flags |= bit
+                }
+            default:
+                throw IPVSStateError(text: text)
+            }
+            index += 2
+        }
+        return service
+    }
+
+    static func parseDestination(_ key: IPVSServiceKey, _ address: String, _ port: UInt16, _ text: String) throws -> IPVSDestination {
+        let words = text.split(separator: " ").map(String.init)
+        guard let first = words.first, let forwarding = IPVSForwarding(rawValue: first) else { throw IPVSStateError(text: text) }
+        var destination = IPVSDestination(service: key, address: address, port: port, forwarding: forwarding, weight: 1)
+        var index = 1
+        while index + 1 < words.count {
+            guard let value = UInt32(words[index + 1]) else { throw IPVSStateError(text: text) }
+            switch words[index] {
+            case "weight": destination.weight = Int32(bitPattern: value)
+            case "upper": destination.upperThreshold = value
+            case "lower": destination.lowerThreshold = value
+            default: throw IPVSStateError(text: text)
+            }
+            index += 2
+        }
+        return destination
+    }
+
+    static func parseTimeouts(_ text: String) throws -> IPVSTimeouts {
+        let words = text.split(separator: " ").map(String.init)
+        guard words.count == 6, let tcp = UInt32(words[1]), let fin = UInt32(words[3]), let udp = UInt32(words[5]) else {
+            throw IPVSStateError(text: text)
+        }
+        return IPVSTimeouts(tcp: tcp, tcpFin: fin, udp: udp)
+    }
+
+    // MARK: - plan lines
+
+    public func describe(_ change: Change) -> String {
+        let words = change.subject.split(separator: " ", maxSplits: 1).map(String.init)
+        let rest = words.count > 1 ? words[1] : ""
+        let what: String
+        switch words.first {
+        case "service": what = "IPVS service \(rest)"
+        case "server":
+            let parts = rest.split(separator: " ")
+            what = "IPVS real server \(parts.last ?? "") of \(parts.dropLast().joined(separator: " "))"
+        default: what = "IPVS timeouts"
+        }
+        switch (change.before, change.after) {
+        case (nil, let after?): return "\(what) (\(after))"
+        case (let before?, nil):
+            let drained = drainSeconds > 0 && words.first == "server" && !before.contains(" weight 0")
+            return "\(what) (\(before))" + (drained ? ", drained for up to \(drainSeconds) s first" : "")
+        case (let before?, let after?): return "\(what): \(before) → \(after)"
+        default: return what
+        }
+    }
+}
+
+/// A state text the IPVS driver cannot read: the state directory was edited or damaged.
+struct IPVSStateError: Error, CustomStringConvertible {
+    let text: String
+    var description: String { "'\(text)' is not an IPVS service, real server or timeouts as lvs-node writes them" }
+}
