@@ -100,6 +100,25 @@ public struct NodeAgent {
 
     public func history() throws -> [Generation] { try generations.all() }
 
+    /// Validates spec files without the host, each alone and the directors among them as HA
+    /// clusters; throws `SpecErrors` with every problem.
+    public func check(_ files: [String]) throws {
+        var errors: [SpecError] = []
+        var nodes: [HAPairCheck.Node] = []
+        for file in files {
+            do {
+                let (spec, _) = try environment.readSpecFile(file).resolve(with: environment.roleCatalog)
+                nodes.append(HAPairCheck.Node(source: file, spec: spec))
+            } catch let error as SpecErrors {
+                errors += error.errors
+            } catch let error as SpecError {
+                errors.append(error)
+            }
+        }
+        errors += HAPairCheck.problems(nodes)
+        if !errors.isEmpty { throw SpecErrors(errors) }
+    }
+
     /// Where the cloud-init hook reads the user-data from.
     public enum UserDataSource {
         /// `cloud-init query userdata` where cloud-init is installed (and the root is /), else

@@ -188,3 +188,26 @@ enum Output {
         }
     }
 }
+
+struct Check: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Check spec files without touching the host: each alone, and the directors among them as HA pairs.",
+        discussion: """
+            Catches what keepalived cannot see from one host: two clusters with the same virtual_router_id on one \
+            interface, two MASTERs, a BACKUP whose priority is not below the MASTER's, and differing VRRP passwords. \
+            Exits 0 when all is well and 65 otherwise.
+            """)
+
+    @OptionGroup var location: LocationOptions
+
+    @Argument(help: ArgumentHelp("Spec files (as for --config).", valueName: "file"))
+    var files: [String]
+
+    func run() throws {
+        try ExitStatus.guarding {
+            try NodeAgent(location.environment).check(files)
+            print("\(Output.count(files.count, "spec")) checked: no problems found")
+            return ExitStatus.success
+        }
+    }
+}

@@ -3,16 +3,17 @@ import ArgumentParser
 struct LVSNodeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lvs-node",
-        abstract: "Makes a Linux host an LVS real server or router, keeps it so across reboots, and undoes it.",
+        abstract: "Makes a Linux host an LVS director, real server or router, keeps it so across reboots, and undoes it.",
         discussion: ExitStatus.help,
         subcommands: [Setup.self, PlanCommand.self, Status.self, Rollback.self, History.self, Start.self, Stop.self,
-                      CloudInitCommand.self]
+                      CloudInitCommand.self, Check.self]
     )
 
     /// The subcommands by name, spelled out so finding one costs no reflection.
     static let byName: [String: ParsableCommand.Type] = [
         "setup": Setup.self, "plan": PlanCommand.self, "status": Status.self, "rollback": Rollback.self,
         "history": History.self, "start": Start.self, "stop": Stop.self, "cloud-init": CloudInitCommand.self,
+        "check": Check.self,
     ]
 }
 
