@@ -32,6 +32,7 @@ let package = Package(
         ),
         .target(name: "TestSupport", dependencies: ["Engine", "HostAccess"], path: "Tests/TestSupport"),
         .testTarget(name: "NodeModelTests", dependencies: ["NodeModel"]),
+        .testTarget(name: "HostAccessTests", dependencies: ["HostAccess"]),
         .testTarget(name: "RenderTests", dependencies: ["Render", "Steps", "NodeModel", "Engine", "HostAccess", "TestSupport"], exclude: ["Golden"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Steps", "LVSNode", "Render", "TestSupport"]),
         .testTarget(name: "CommandLineTests", dependencies: ["lvs-node", "TestSupport"]),
