@@ -7,13 +7,14 @@ import TestSupport
 /// A node agent over a fake kernel, with its root and state directory in a temporary folder.
 final class FakeNode {
     let kernel = FakeKernel()
+    let ipvs = FakeIPVS()
     let directory = TemporaryDirectory()
     var mayChangeNetwork = true
 
     var environment: NodeEnvironment {
         NodeEnvironment(root: HostRoot(directory.path), stateDirectory: nil,
                         addresses: { [kernel] in kernel }, links: { [kernel] in kernel }, routes: { [kernel] in kernel }, packetFilter: { [kernel] in kernel },
-                        sysctls: { [kernel] in kernel },
+                        sysctls: { [kernel] in kernel }, ipvs: { [ipvs] in ipvs },
                         mayChangeNetwork: { [unowned self] in self.mayChangeNetwork })
     }
 

@@ -1,0 +1,196 @@
+import Engine
+import Foundation
+import HostAccess
+import LVSNode
+import NodeModel
+import Testing
+import TestSupport
+
+/// The director role against the kernel-like fakes: reconciliation of the IPVS table, ownership,
+/// drift, failure and rollback.
+@Suite struct DirectorEngineTests {
+    static func director(_ body: String, mode: String = "dr") throws -> SpecInput {
+        try SpecInput.fromYAML("role: director\nmode: \(mode)\ninterface: eth0\npersist: none\ninit: none\n" + body, source: "spec.yaml")
+    }
+
+    static let web = """
+        services:
+          - vip: 192.0.2.10
+            port: 80
+            scheduler: wrr
+            real-servers:
+              - {address: 192.0.2.11, weight: 2}
+              - {address: 192.0.2.12}
+          - fwmark: 3
+            vip: 192.0.2.10
+            ports: [443, 8443]
+            scheduler: sh
+            flags: [sh-port]
+            persistence: 600
+            netmask: 255.255.255.0
+            real-servers: [{address: 192.0.2.11}]
+
+        """
+    static let webKey = IPVSServiceKey.address(.tcp, address: "192.0.2.10", port: 80)
+    static let foreignKey = IPVSServiceKey.address(.udp, address: "203.0.113.5", port: 53)
+
+    /// A service someone else made, with a real server.
+    static func addForeign(_ ipvs: FakeIPVS) throws {
+        try ipvs.apply([.addService(IPVSService(key: foreignKey, scheduler: "rr")),
+                        .addDestination(IPVSDestination(service: foreignKey, address: "203.0.113.6", port: 53, forwarding: .nat, weight: 1))])
+    }
+
+    @Test func setupBuildsTheTableTheVIPAndTheMarksAndASecondRunChangesNothing() throws {
+        let node = FakeNode()
+        _ = try node.agent.setup(try Self.director(Self.web))
+        let web = try #require(node.ipvs.table[Self.webKey])
+        #expect(web.scheduler == "wrr" && web.flags == 0)
+        #expect(node.ipvs.servers[Self.webKey]?["192.0.2.11:80"]?.weight == 2)
+        #expect(node.ipvs.servers[Self.webKey]?["192.0.2.12:80"]?.forwarding == .dr)
+        let mark = try #require(node.ipvs.table[.firewallMark(3, ipv6: false)])
+        #expect(mark.scheduler == "sh" && mark.flags == IPVSService.persistent | IPVSService.schedulerFlag2)
+        #expect(mark.timeout == 600 && mark.netmask == 0xffff_ff00)
+        #expect(node.ipvs.servers[.firewallMark(3, ipv6: false)]?["192.0.2.11:0"] != nil)
+        #expect(node.kernel.labels(on: "eth0") == ["192.0.2.10/32": "eth0:0"])
+        #expect(node.kernel.sysctl("net.ipv4.conf.eth0.send_redirects") == "0")
+        #expect(node.kernel.sysctl("net.ipv4.ip_forward") == "0")
+        #expect(node.kernel.tables["inet lvs_node_marks"]?.contains("ip daddr 192.0.2.10 tcp dport { 443, 8443 } meta mark set 0x00000003") == true)
+        #expect(try node.agent.status().drift.isEmpty)
+        let requests = node.ipvs.requests.count
+        #expect(try node.agent.setup(try Self.director(Self.web)).generation == nil)
+        #expect(node.ipvs.requests.count == requests)
+    }
+
+    @Test func natForwardsAndMapsPorts() throws {
+        let node = FakeNode()
+        _ = try node.agent.setup(try Self.director("""
+            services:
+              - {vip: 192.0.2.10, port: 80, scheduler: rr, real-servers: [{address: 198.51.100.11, port: 8080}]}
+
+            """, mode: "nat"))
+        #expect(node.kernel.sysctl("net.ipv4.ip_forward") == "1")
+        let server = try #require(node.ipvs.servers[Self.webKey]?["198.51.100.11:8080"])
+        #expect(server.forwarding == .nat)
+    }
+
+    @Test func aForeignServiceStaysUnlessTheSpecOwnsTheTableAndRollbackBringsItBack() throws {
+        let node = FakeNode()
+        try Self.addForeign(node.ipvs)
+        let before = node.ipvs.snapshot
+        _ = try node.agent.setup(try Self.director(Self.web))
+        #expect(node.ipvs.table[Self.foreignKey] != nil)
+        let status = try node.agent.status()
+        #expect(status.drift.isEmpty)
+        #expect(status.ipvsTable.contains { $0.hasPrefix("UDP  203.0.113.5:53 rr") && $0.hasSuffix("[not lvs-node's]") })
+
+        _ = try node.agent.setup(try Self.director(Self.web + "owns-table: true\n"))
+        #expect(node.ipvs.table[Self.foreignKey] == nil)
+        _ = try node.agent.rollback()
+        _ = try node.agent.rollback()
+        #expect(node.ipvs.snapshot == before)
+    }
+
+    @Test func realServersAndServicesLeavingTheSpecAreRemovedInAWorkingOrder() throws {
+        let node = FakeNode()
+        _ = try node.agent.setup(try Self.director(Self.web))
+        let report = try node.agent.setup(try Self.director("""
+            services:
+              - {vip: 192.0.2.10, port: 80, scheduler: rr, real-servers: [{address: 192.0.2.12, weight: 5}]}
+
+            """))
+        #expect(report.lines.contains("~ IPVS service tcp 192.0.2.10:80: wrr → rr"))
+        #expect(report.lines.contains("- IPVS real server 192.0.2.11:80 of tcp 192.0.2.10:80 (dr weight 2)"))
+        #expect(node.ipvs.table.keys.sorted() == [Self.webKey])
+        #expect(node.ipvs.servers[Self.webKey]?.keys.sorted() == ["192.0.2.12:80"])
+        #expect(node.ipvs.servers[Self.webKey]?["192.0.2.12:80"]?.weight == 5)
+        #expect(node.kernel.tables["inet lvs_node_marks"] == nil)
+        _ = try node.agent.rollback()
+        #expect(node.ipvs.table[.firewallMark(3, ipv6: false)] != nil)
+        #expect(node.ipvs.servers[Self.webKey]?["192.0.2.11:80"]?.weight == 2)
+    }
+
+    @Test func aRefusedRequestUndoesTheWholeRun() throws {
+        let node = FakeNode()
+        try Self.addForeign(node.ipvs)
+        let before = (node.ipvs.snapshot, node.kernel.snapshot)
+        node.ipvs.failing = { operation in
+            if case .addDestination(let server) = operation, server.address == "192.0.2.12" { return ENOMEM }
+            return nil
+        }
+        #expect(throws: RunFailure.self) { try node.agent.setup(try Self.director(Self.web)) }
+        #expect(node.ipvs.snapshot == before.0)
+        #expect(node.kernel.snapshot == before.1)
+    }
+
+    @Test func driftIsReportedAndRepaired() throws {
+        let node = FakeNode()
+        _ = try node.agent.setup(try Self.director(Self.web))
+        try node.ipvs.apply([.deleteDestination(IPVSDestination(service: Self.webKey, address: "192.0.2.12", port: 80, forwarding: .dr, weight: 1)),
+                             .editDestination(IPVSDestination(service: Self.webKey, address: "192.0.2.11", port: 80, forwarding: .dr, weight: 9))])
+        let status = try node.agent.status()
+        #expect(status.drift.contains("+ IPVS real server 192.0.2.12:80 of tcp 192.0.2.10:80 (dr weight 1)"))
+        #expect(status.drift.contains("~ IPVS real server 192.0.2.11:80 of tcp 192.0.2.10:80: dr weight 9 → dr weight 2"))
+        #expect(status.ipvsTable.contains { $0.contains("192.0.2.11:80") && $0.hasSuffix("[drift: spec wants dr weight 2]") })
+        #expect(status.ipvsTable.contains("server tcp 192.0.2.10:80 192.0.2.12:80 [missing; spec wants dr weight 1]"))
+        _ = try node.agent.setup(try Self.director(Self.web))
+        #expect(try node.agent.status().drift.isEmpty)
+    }
+
+    @Test func aSchedulerTheKernelCannotLoadIsRefusedBeforeAnyChange() throws {
+        let node = FakeNode()
+        node.ipvs.schedulers.remove("wrr")
+        let before = node.kernel.snapshot
+        #expect(throws: MissingKernelFeature.self) { try node.agent.setup(try Self.director(Self.web)) }
+        #expect(node.ipvs.requests.isEmpty && node.kernel.snapshot == before)
+    }
+
+    @Test func aKernelWithoutIPVSIsRefusedBeforeAnyChange() throws {
+        let node = FakeNode()
+        let environment = NodeEnvironment(root: node.environment.root, addresses: { node.kernel }, links: { node.kernel },
+                                          routes: { node.kernel }, packetFilter: { node.kernel }, sysctls: { node.kernel },
+                                          mayChangeNetwork: { true })
+        let before = node.kernel.snapshot
+        #expect(throws: MissingKernelFeature.self) { try NodeAgent(environment).setup(try Self.director(Self.web)) }
+        #expect(node.kernel.snapshot == before)
+    }
+
+    @Test func timeoutsAreSetAndRolledBack() throws {
+        let node = FakeNode()
+        _ = try node.agent.setup(try Self.director(Self.web + "timeouts: {tcp: 3600, udp: 60}\n"))
+        #expect(node.ipvs.timeoutValues == IPVSTimeouts(tcp: 3600, tcpFin: 120, udp: 60))
+        _ = try node.agent.rollback()
+        #expect(node.ipvs.timeoutValues == IPVSTimeouts(tcp: 900, tcpFin: 120, udp: 300))
+    }
+
+    @Test func aLeavingRealServerIsDrainedBeforeItIsRemoved() throws {
+        let node = FakeNode()
+        _ = try node.agent.setup(try Self.director(Self.web))
+        let drained = Self.web.replacingOccurrences(of: "      - {address: 192.0.2.12}\n", with: "") + "drain: 30\n"
+        let start = node.ipvs.requests.count
+        let report = try node.agent.setup(try Self.director(drained))
+        #expect(report.lines.contains("- IPVS real server 192.0.2.12:80 of tcp 192.0.2.10:80 (dr weight 1), drained for up to 30 s first"))
+        let requests = Array(node.ipvs.requests[start...])
+        guard case .editDestination(let zero) = requests.first, case .deleteDestination(let gone) = requests.last else {
+            Issue.record("expected weight 0, then removal: \(requests)")
+            return
+        }
+        #expect(zero.weight == 0 && zero.address == "192.0.2.12" && gone.address == "192.0.2.12")
+    }
+
+    @Test func haModeLeavesTheTableAndVIPsToKeepalived() throws {
+        try #require(which("keepalived") != nil, "keepalived checks the file before it is written")
+        let node = FakeNode()
+        let report = try node.agent.setup(try Self.director(Self.web + """
+            ha: {state: BACKUP, priority: 100, interface: eth0, virtual-router-id: 51, password: s3cret}
+
+            """))
+        #expect(node.ipvs.requests.isEmpty)
+        #expect(node.kernel.labels(on: "eth0").isEmpty)
+        let path = node.directory.file("etc/keepalived/keepalived.conf")
+        let attributes = try FileManager.default.attributesOfItem(atPath: path)
+        #expect((attributes[.posixPermissions] as? Int) == 0o600)
+        #expect(report.notes == ["/etc/keepalived/keepalived.conf changed; its daemon is not running (no live process in /run/keepalived.pid), so it takes effect when it starts"])
+        // The mark rules are needed by keepalived's mark services too.
+        #expect(node.kernel.tables["inet lvs_node_marks"] != nil)
+    }
+}
