@@ -11,12 +11,22 @@ enum DirectorTemplateValues {
                 "state": ha.state.rawValue, "priority": ha.priority, "interface": ha.interface,
                 "virtualRouterID": ha.virtualRouterID, "advertInterval": ha.advertInterval,
                 "unicastPeers": ha.unicastPeers.map(\.description),
-                "vips": spec.vips.enumerated().map { index, vip -> [String: Any] in
-                    var entry: [String: Any] = ["cidr": "\(vip)/\(vip.hostPrefixLength)", "device": ha.interface]
-                    if vip.family == .v4 { entry["label"] = "\(ha.interface):\(index)" }
-                    return entry
-                },
             ]
+            // VRRP carries one address family: the first VIP's. The others go in
+            // virtual_ipaddress_excluded, which keepalived adds and removes with the instance.
+            let family = spec.vips.first?.family
+            var labelled = 0
+            let vips = spec.vips.map { vip -> [String: Any] in
+                var entry: [String: Any] = ["cidr": "\(vip)/\(vip.hostPrefixLength)", "device": ha.interface]
+                if vip.family == .v4 {
+                    entry["label"] = "\(ha.interface):\(labelled)"
+                    labelled += 1
+                }
+                return entry
+            }
+            instance["vips"] = zip(spec.vips, vips).filter { $0.0.family == family }.map(\.1)
+            let excluded = zip(spec.vips, vips).filter { $0.0.family != family }.map(\.1)
+            if !excluded.isEmpty { instance["excluded"] = ["vips": excluded] }
             instance["password"] = ha.password
             instance["unicastSource"] = ha.unicastSource?.description
             result["ha"] = instance

@@ -69,11 +69,21 @@ public final class FileDriver: Driver {
         }
     }
 
-    /// The content change as a unified diff.
+    /// The content change as a unified diff; for a file only its owner may read (it may hold a
+    /// password, and plans end up in logs), just how many lines changed.
     public func details(_ change: Change) -> [String] {
         func text(_ state: String?) -> String {
             guard let state, let newline = state.firstIndex(of: "\n"), state.hasPrefix("file ") else { return "" }
             return String(state[state.index(after: newline)...])
+        }
+        func isPrivate(_ state: String?) -> Bool {
+            guard let state, case .file(let mode, _)? = try? State(state) else { return false }
+            return mode & 0o077 == 0
+        }
+        if isPrivate(change.before) || isPrivate(change.after) {
+            let changed = UnifiedDiff.lines(from: text(change.before), to: text(change.after), oldName: "", newName: "")
+                .dropFirst(2).filter { ($0.hasPrefix("+") || $0.hasPrefix("-")) }.count
+            return ["(\(changed) changed lines not shown: the file is readable by its owner only)"]
         }
         return UnifiedDiff.lines(from: text(change.before), to: text(change.after),
                                  oldName: change.before == nil ? "/dev/null" : "a\(change.subject)",

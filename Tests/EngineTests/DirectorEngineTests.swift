@@ -177,15 +177,21 @@ import TestSupport
         #expect(zero.weight == 0 && zero.address == "192.0.2.12" && gone.address == "192.0.2.12")
     }
 
-    @Test func haModeLeavesTheTableAndVIPsToKeepalived() throws {
-        try #require(which("keepalived") != nil, "keepalived checks the file before it is written")
-        let node = FakeNode()
-        let report = try node.agent.setup(try Self.director(Self.web + """
-            ha: {state: BACKUP, priority: 100, interface: eth0, virtual-router-id: 51, password: s3cret}
+    @Test(.enabled(if: which("keepalived") != nil && hostInterface != nil,
+                   "keepalived (installed by .ci/run) checks the file, on an interface of this machine"))
+    func haModeLeavesTheTableAndVIPsToKeepalived() throws {
+        let interface = try #require(hostInterface)
+        let node = FakeNode(interfaces: ["lo", interface])
+        let report = try node.agent.setup(try SpecInput.fromYAML("role: director\npersist: none\ninit: none\n" + Self.web + """
+            ha: {state: BACKUP, priority: 100, interface: \(interface), virtual-router-id: 51, password: s3cret}
 
-            """))
+            """, source: "spec.yaml"))
         #expect(node.ipvs.requests.isEmpty)
-        #expect(node.kernel.labels(on: "eth0").isEmpty)
+        #expect(node.kernel.labels(on: interface).isEmpty)
+        // The plan says the private file changed, never what it holds; public files show their diff.
+        #expect(!report.lines.joined().contains("s3cret"))
+        #expect(report.lines.contains { $0.hasPrefix("    (") && $0.hasSuffix(" changed lines not shown: the file is readable by its owner only)") })
+        #expect(report.lines.contains("    +net.ipv4.conf.\(interface).send_redirects = 0"))
         let path = node.directory.file("etc/keepalived/keepalived.conf")
         let attributes = try FileManager.default.attributesOfItem(atPath: path)
         #expect((attributes[.posixPermissions] as? Int) == 0o600)

@@ -6,10 +6,12 @@ import TestSupport
 
 /// A node agent over a fake kernel, with its root and state directory in a temporary folder.
 final class FakeNode {
-    let kernel = FakeKernel()
+    let kernel: FakeKernel
     let ipvs = FakeIPVS()
     let directory = TemporaryDirectory()
     var mayChangeNetwork = true
+
+    init(interfaces: Set<String> = ["lo", "eth0"]) { kernel = FakeKernel(interfaces: interfaces) }
 
     var environment: NodeEnvironment {
         NodeEnvironment(root: HostRoot(directory.path), stateDirectory: nil,

@@ -53,3 +53,10 @@ public func which(_ name: String) -> String? {
     }
     return nil
 }
+
+/// A network interface of this machine other than lo (eth0 if there is one): keepalived checks that
+/// a VRRP instance's interface exists where it runs, and the tests that run it run here.
+public let hostInterface: String? = {
+    let names = (try? FileManager.default.contentsOfDirectory(atPath: "/sys/class/net")) ?? []
+    return names.contains("eth0") ? "eth0" : names.sorted().first { $0 != "lo" && !$0.contains(":") }
+}()
