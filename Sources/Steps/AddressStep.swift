@@ -31,7 +31,8 @@ enum AddressStep {
             let deviceValue = try step.requiredSetting("device")
             deviceLocation = deviceValue.location
             let device = spec.filling(try deviceValue.string("device"))
-            guard !spec.vips.isEmpty else {
+            // `optional: true`: a role that can work without VIPs (a director of mark services only).
+            guard !spec.vips.isEmpty || step.setting("optional") != nil else {
                 throw SpecError("--vip", "the \(step.name) step needs at least one VIP; give --vip ADDRESS (or vips: in the spec file)")
             }
             entries = spec.vips.map { Entry(device: device, address: $0, prefixLength: $0.hostPrefixLength) }

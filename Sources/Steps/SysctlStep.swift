@@ -9,7 +9,8 @@ enum SysctlStep {
 
     static func desired(_ step: Role.Step, spec: NodeSpec) throws -> DesiredStep {
         let values = try step.requiredSetting("values").anyMap("values")
-        let desired = try values.map { entry -> Desired in
+        // A name for the spec's interface is left out when the spec has none.
+        let desired = try values.filter { !spec.filling($0.key).contains("{interface}") }.map { entry -> Desired in
             let value = try entry.value.string("the value of \(entry.key)")
             let key = SysctlKey(dotted: spec.filling(entry.key))
             guard key.components.count >= 2, !key.components.contains(where: { $0.isEmpty || $0 == ".." }) else {
