@@ -1,13 +1,14 @@
-# N HTTP requests, each on its own connection; prints how many each server answered.
+# N HTTP requests, each on its own connection, taking the URLs in turn; prints how many each server
+# answered.  Usage: http-count.py URL [URL…] N
 import collections
 import sys
 import urllib.request
 
-url, n = sys.argv[1], int(sys.argv[2])
+urls, n = sys.argv[1:-1], int(sys.argv[-1])
 answers = collections.Counter()
-for _ in range(n):
+for i in range(n):
     try:
-        with urllib.request.urlopen(url, timeout=1.5) as response:
+        with urllib.request.urlopen(urls[i % len(urls)], timeout=1.5) as response:
             answers[response.read().decode().strip()] += 1
     except Exception:
         answers["failed"] += 1

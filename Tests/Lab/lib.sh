@@ -21,7 +21,8 @@ switch() {
     ip link set "$1" up
 }
 
-# plug HOST IFACE SWITCH ADDRESS/PREFIX: a veth from the host to the switch, with an address.
+# plug HOST IFACE SWITCH ADDRESS/PREFIX: a veth from the host to the switch, with an address (the
+# switch side is named from the first 6 characters of HOST, so hosts must differ in those).
 plug() {
     local host=$1 iface=$2 switch=$3 address=${4:-}
     local peer="v-${host:0:6}-${iface}"
@@ -34,19 +35,33 @@ plug() {
 # on HOST COMMAND…: run a command in a host.
 on() { local host=$1; shift; ip netns exec "$host" "$@"; }
 
-# lvs HOST lvs-node arguments…: lvs-node in a host, with its own root and state directory.
+# lvs HOST lvs-node arguments…: lvs-node in a host, with its own root and state directory. A spec
+# given as flags gets --persist none --init none (the VM has neither); a --config spec says so itself.
 lvs() {
     local host=$1; shift
     local subcommand=$1; shift
     local extra=()
-    case "$subcommand" in setup|plan) extra=(--persist none --init none) ;; esac
+    case "$subcommand" in setup|plan) [[ " $* " == *" --config "* ]] || extra=(--persist none --init none) ;; esac
     ip netns exec "$host" "$LVS_NODE" "$subcommand" "$@" "${extra[@]}" --root "$LAB_STATE/$host/root" --state-dir "$LAB_STATE/$host/state"
 }
 
-# serve HOST [PORT]: an HTTP server in the host answering "HOST" to every request.
+# setup_director HOST [setup arguments…] <<YAML: lvs-node setup of a director from the spec on standard
+# input, with persist: none and init: none added; the spec stays in $LAB_STATE/HOST.yaml for later runs.
+setup_director() {
+    local host=$1; shift
+    local spec=$LAB_STATE/$host.yaml
+    { cat; printf 'persist: none\ninit: none\n'; } > "$spec"
+    lvs "$host" setup --config "$spec" "$@"
+}
+
+# serve HOST [PORT]: an HTTP server in the host answering "HOST" to every request on port 80, and
+# "HOST:PORT" on another port.
 serve() {
     local host=$1 port=${2:-80}
-    ip netns exec "$host" "$PYTHON" "$LAB_REPO/Tests/Lab/http-name.py" "$host" "$port" &
+    local name=$host
+    [ "$port" = 80 ] || name=$host:$port
+    ip netns exec "$host" "$PYTHON" "$LAB_REPO/Tests/Lab/http-name.py" "$name" "$port" &
+    echo $! > "$LAB_STATE/serve-$host-$port.pid"
     for _ in $(seq 50); do
         on "$host" "$PYTHON" -c "import socket,sys; socket.create_connection(('127.0.0.1', $port), timeout=0.2)" 2>/dev/null && return 0
         sleep 0.1
@@ -54,9 +69,28 @@ serve() {
     fail "the HTTP server in $host did not start"
 }
 
-# count HOST URL N: N requests from the host, one connection each; prints "NAME COUNT" lines (and
-# "failed COUNT" for requests that got no answer).
-count() { on "$1" "$PYTHON" "$LAB_REPO/Tests/Lab/http-count.py" "$2" "$3"; }
+# stop_serving HOST [PORT]: stop the HTTP server serve started there.
+stop_serving() {
+    local pid
+    pid=$(cat "$LAB_STATE/serve-$1-${2:-80}.pid")
+    kill "$pid"
+    wait "$pid" 2>/dev/null || true
+}
+
+# within SECONDS COMMAND…: wait until the command succeeds, trying twice a second; false if it did
+# not within SECONDS.
+within() {
+    local seconds=$1; shift
+    for _ in $(seq $((seconds * 2))); do
+        "$@" && return 0
+        sleep 0.5
+    done
+    return 1
+}
+
+# count HOST URL… N: N requests from the host, one connection each, taking the URLs in turn; prints
+# "NAME COUNT" lines (and "failed COUNT" for requests that got no answer).
+count() { local host=$1; shift; on "$host" "$PYTHON" "$LAB_REPO/Tests/Lab/http-count.py" "$@"; }
 
 # expect_counts "OUTPUT" "rs1 20" "rs2 10"…: the counts must be exactly these.
 expect_counts() {
@@ -76,16 +110,42 @@ one_lan() {
     host rs2;      plug rs2 eth0 lan 192.0.2.12/24
 }
 
-# virtual_service VIP SCHEDULER FORWARDING REAL[:WEIGHT]…: the director's side as the guides do it,
-# the VIP as eth0:0 and the service with plain ipvsadm (until the director role exists).
+# virtual_service VIP SCHEDULER MODE REAL:WEIGHT…: the director's side, by lvs-node only: MODE (dr,
+# tun, nat) is the forwarding, the VIP goes on eth0 as eth0:0 and one TCP service on port 80 takes
+# the real servers. Then the kernel must hold exactly that.
 virtual_service() {
-    local vip=$1 scheduler=$2 forwarding=$3; shift 3
-    on director ip addr add "$vip/24" dev eth0 label eth0:0
-    on director ipvsadm -A -t "$vip:80" -s "$scheduler"
-    for real in "$@"; do
-        on director ipvsadm -a -t "$vip:80" -r "${real%%:*}:80" "$forwarding" -w "${real#*:}"
+    local vip=$1 scheduler=$2 mode=$3; shift 3
+    local real forward expected=("TCP $vip:80 $scheduler")
+    case "$mode" in dr) forward=Route ;; tun) forward=Tunnel ;; nat) forward=Masq ;; esac
+    {
+        printf 'role: director\nmode: %s\ninterface: eth0\nservices:\n' "$mode"
+        printf '  - vip: %s\n    port: 80\n    scheduler: %s\n    real-servers:\n' "$vip" "$scheduler"
+        for real in "$@"; do printf '      - {address: %s, weight: %s}\n' "${real%%:*}" "${real#*:}"; done
+    } | setup_director director
+    for real in "$@"; do expected+=("TCP $vip:80 -> ${real%%:*}:80 $forward ${real#*:}"); done
+    expect_ipvs director "${expected[@]}"
+    on director ip -j addr show dev eth0 | grep -q "\"local\":\"$vip\",\"prefixlen\":32,.*\"label\":\"eth0:0\"" || fail "director: the VIP is not eth0:0"
+}
+
+# ipvs HOST: the host's IPVS table as `ipvsadm -Ln` shows it, one line per service ("TCP
+# 192.0.2.10:80 wrr", "FWM 1 rr") and per real server under its service ("TCP 192.0.2.10:80 ->
+# 192.0.2.11:80 Route 2", without the connection counters), sorted.
+ipvs() {
+    on "$1" ipvsadm -Ln | awk 'NR <= 3 {next} $1 != "->" {service = $1 " " $2; $1 = $1; print; next} {print service, $1, $2, $3, $4}' | sort
+}
+
+# expect_ipvs HOST LINE…: the host's IPVS table (as ipvs prints it) must be exactly these lines.
+# await_ipvs SECONDS HOST LINE…: it must become so within SECONDS (for keepalived's health checks).
+expect_ipvs() { await_ipvs 0 "$@"; }
+await_ipvs() {
+    local seconds=$1 host=$2; shift 2
+    local table expected tries=$((seconds * 2))
+    expected=$(printf '%s\n' "$@" | sort)
+    while table=$(ipvs "$host"); [ "$table" != "$expected" ]; do
+        [ "$tries" -gt 0 ] || fail "$host: the IPVS table is: $(echo "$table" | tr '\n' ';') — expected: $(echo "$expected" | tr '\n' ';')"
+        tries=$((tries - 1))
+        sleep 0.5
     done
-    on director ipvsadm -Ln
 }
 
 # reply_packets VIP: the packets of replies the director forwarded for the service (OutPkts). The
@@ -103,6 +163,7 @@ reply_packets() {
 
 lab_cleanup() {
     jobs -p | xargs -r kill 2>/dev/null || true
+    wait 2>/dev/null || true   # the servers and keepalived gone before their namespaces
     ip -all netns delete 2>/dev/null || true
     for link in $(ip -o link show type bridge | awk -F': ' '{print $2}'); do ip link delete "$link"; done
     rm -rf "$LAB_STATE"

@@ -1,5 +1,5 @@
-# LVS-DR on one subnet: wrr with weights 2:1, the real servers configured by lvs-node only, the
-# director with plain ipvsadm as the classic guides do. Replies bypass the director.
+# LVS-DR on one subnet: wrr with weights 2:1, the director and the real servers configured by
+# lvs-node only. Replies bypass the director.
 VIP=192.0.2.10
 one_lan
 
@@ -11,8 +11,9 @@ for rs in rs1 rs2; do
     on "$rs" ip -j addr show dev lo | grep -q "\"local\":\"$VIP\",\"prefixlen\":32" || fail "$rs: VIP not on lo"
 done
 
-step "director"
-virtual_service "$VIP" wrr -g 192.0.2.11:2 192.0.2.12:1
+step "director: the VIP as eth0:0, the wrr service in IPVS, no ICMP redirects to the real servers"
+virtual_service "$VIP" wrr dr 192.0.2.11:2 192.0.2.12:1
+[ "$(on director cat /proc/sys/net/ipv4/conf/eth0/send_redirects)" = 0 ] || fail "director: send_redirects not off on eth0"
 
 step "30 requests"
 answers=$(count client "http://$VIP/" 30)

@@ -1,6 +1,7 @@
 # LVS-DR across subnets behind a router: the client on its own network reaches the VIP through the
-# router (lvs-node router role, the VIP network as a labelled secondary address on its cluster side);
-# the real servers (lvs-node) answer the client directly through the router, not the director.
+# router (lvs-node router role, the VIP network as a labelled secondary address on its cluster side)
+# to the director (lvs-node, the VIP as eth0:0 on the cluster network); the real servers (lvs-node)
+# answer the client directly through the router, not the director.
 VIP=203.0.113.10
 switch outside
 switch cluster
@@ -25,7 +26,7 @@ done
 
 step "director"
 on director ip route add default via 192.0.2.254
-virtual_service "$VIP" rr -g 192.0.2.11:1 192.0.2.12:1
+virtual_service "$VIP" rr dr 192.0.2.11:1 192.0.2.12:1
 
 step "20 requests from the other network"
 answers=$(count client "http://$VIP/" 20)

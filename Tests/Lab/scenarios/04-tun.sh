@@ -16,7 +16,7 @@ for rs in rs1 rs2; do
 done
 
 step "director"
-virtual_service "$VIP" rr -i 192.0.2.11:1 192.0.2.12:1
+virtual_service "$VIP" rr tun 192.0.2.11:1 192.0.2.12:1
 
 step "20 requests"
 answers=$(count client "http://$VIP/" 20)

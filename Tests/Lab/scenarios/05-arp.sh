@@ -1,8 +1,9 @@
 # ARP: with the VIP on their lo, real servers configured by lvs-node never answer ARP for it; only
-# the director does. Then a real server without lvs-node's sysctls, to show the probe would see it.
+# the director (lvs-node, the VIP as eth0:0) does. Then a real server without lvs-node's sysctls, to
+# show the probe would see it.
 VIP=192.0.2.10
 one_lan
-on director ip addr add "$VIP/24" dev eth0 label eth0:0
+virtual_service "$VIP" rr dr 192.0.2.11:1 192.0.2.12:1
 for rs in rs1 rs2; do lvs "$rs" setup --role realserver --vip "$VIP"; done
 
 mac() { on "$1" cat /sys/class/net/eth0/address | tr 'a-f' 'A-F'; }
