@@ -5,17 +5,18 @@
 enum StateText {
     static func escape(_ text: String) -> String {
         guard text.utf8.contains(where: { $0 == 9 || $0 == 10 || $0 == 92 || $0 == 13 }) else { return text }
-        var result = ""
-        for character in text {
-            switch character {
-            case "\t": result += "\\t"
-            case "\n": result += "\\n"
-            case "\r": result += "\\r"
-            case "\\": result += "\\\\"
-            default: result.append(character)
+        var result: [UInt8] = []
+        result.reserveCapacity(text.utf8.count + 64)
+        for byte in text.utf8 {
+            switch byte {
+            case 9: result += [92, UInt8(ascii: "t")]
+            case 10: result += [92, UInt8(ascii: "n")]
+            case 13: result += [92, UInt8(ascii: "r")]
+            case 92: result += [92, 92]
+            default: result.append(byte)
             }
         }
-        return result
+        return String(decoding: result, as: UTF8.self)
     }
 
     static func unescape(_ text: Substring) -> String {
@@ -23,25 +24,28 @@ enum StateText {
         return unescaping(text)
     }
 
+    /// On bytes: a generation holds the whole spec as one escaped field, and walking it by
+    /// Character was a fifth of a large no-op run.
     private static func unescaping(_ text: Substring) -> String {
-        var result = ""
+        var result: [UInt8] = []
+        result.reserveCapacity(text.utf8.count)
         var escaped = false
-        for character in text {
+        for byte in text.utf8 {
             if escaped {
-                switch character {
-                case "t": result.append("\t")
-                case "n": result.append("\n")
-                case "r": result.append("\r")
-                default: result.append(character)
+                switch byte {
+                case UInt8(ascii: "t"): result.append(9)
+                case UInt8(ascii: "n"): result.append(10)
+                case UInt8(ascii: "r"): result.append(13)
+                default: result.append(byte)
                 }
                 escaped = false
-            } else if character == "\\" {
+            } else if byte == 92 {
                 escaped = true
             } else {
-                result.append(character)
+                result.append(byte)
             }
         }
-        return result
+        return String(decoding: result, as: UTF8.self)
     }
 
     static func optional(_ value: String?) -> String { value.map { "=" + escape($0) } ?? "!" }

@@ -30,62 +30,62 @@ struct DirectorInput {
     private static let serviceKeys = ["protocol", "vip", "port", "fwmark", "ports", "scheduler", "flags", "persistence", "netmask",
                                       "real-servers", "check"]
 
-    private mutating func service(_ entry: YAMLValue, _ name: String) -> VirtualService? {
-        guard let fields = attempt({ try entry.map(name, allowed: Self.serviceKeys) }) else { return nil }
+    private mutating func service(_ entry: YAMLValue, _ name: @autoclosure () -> String) -> VirtualService? {
+        guard let fields = attempt({ try entry.map(name(), allowed: Self.serviceKeys) }) else { return nil }
         func field(_ key: String) -> YAMLValue? { fields.first { $0.key == key }?.value }
         let before = errors.count
 
-        let proto = field("protocol").flatMap { choice($0, "\(name).protocol", ServiceProtocol.self) } ?? .tcp
-        let vip = field("vip").flatMap { unicast($0, "\(name).vip", what: "a VIP") }
+        let proto = field("protocol").flatMap { choice($0, "\(name()).protocol", ServiceProtocol.self) } ?? .tcp
+        let vip = field("vip").flatMap { unicast($0, "\(name()).vip", what: "a VIP") }
         let match: VirtualService.Match
         if let markValue = field("fwmark") {
-            let mark = number(markValue, "\(name).fwmark", 1...Int(UInt32.max)) ?? 1
+            let mark = number(markValue, "\(name()).fwmark", 1...Int(UInt32.max)) ?? 1
             if let port = field("port") {
-                errors.append(SpecError(port.location, "\(name): a firewall-mark service has no single port; list the ports it gathers under ports: [80, 88]"))
+                errors.append(SpecError(port.location, "\(name()): a firewall-mark service has no single port; list the ports it gathers under ports: [80, 88]"))
             }
             var rule: MarkRule?
             if let portsValue = field("ports") {
                 var ports: [Int] = []
-                let entries: [YAMLValue] = attempt({ try portsValue.list("\(name).ports") }) ?? []
+                let entries: [YAMLValue] = attempt({ try portsValue.list("\(name()).ports") }) ?? []
                 for (index, port) in entries.enumerated() {
-                    if let number = number(port, "\(name).ports[\(index)]", 1...65535) { ports.append(number) }
+                    if let number = number(port, "\(name()).ports[\(index)]", 1...65535) { ports.append(number) }
                 }
                 if let vip {
                     rule = MarkRule(vip: vip, proto: proto, ports: ports)
                 } else {
-                    errors.append(SpecError(portsValue.location, "\(name): marking packets by port needs the vip they are sent to, e.g. vip: 192.0.2.10"))
+                    errors.append(SpecError(portsValue.location, "\(name()): marking packets by port needs the vip they are sent to, e.g. vip: 192.0.2.10"))
                 }
-                if Set(ports).count != ports.count { errors.append(SpecError(portsValue.location, "\(name).ports lists a port twice")) }
+                if Set(ports).count != ports.count { errors.append(SpecError(portsValue.location, "\(name()).ports lists a port twice")) }
             } else if let vip = field("vip") {
-                errors.append(SpecError(vip.location, "\(name): a firewall-mark service's vip is used only with ports: […] to mark its packets; give ports too, or leave vip out when the marks are set elsewhere"))
+                errors.append(SpecError(vip.location, "\(name()): a firewall-mark service's vip is used only with ports: […] to mark its packets; give ports too, or leave vip out when the marks are set elsewhere"))
             }
             match = .firewallMark(mark, rule: rule)
         } else {
             guard let vip else {
-                errors.append(SpecError(entry.location, "\(name) needs a vip and a port (e.g. vip: 192.0.2.10, port: 80) or a fwmark"))
+                errors.append(SpecError(entry.location, "\(name()) needs a vip and a port (e.g. vip: 192.0.2.10, port: 80) or a fwmark"))
                 return nil
             }
             if let ports = field("ports") {
-                errors.append(SpecError(ports.location, "\(name): ports: […] groups ports under a firewall mark; add fwmark: N, or give one port:"))
+                errors.append(SpecError(ports.location, "\(name()): ports: […] groups ports under a firewall mark; add fwmark: N, or give one port:"))
             }
             let persistent = field("persistence") != nil
             guard let portValue = field("port") else {
-                errors.append(SpecError(entry.location, "\(name) needs a port (1-65535; 0 only for a persistent all-ports service)"))
+                errors.append(SpecError(entry.location, "\(name()) needs a port (1-65535; 0 only for a persistent all-ports service)"))
                 return nil
             }
-            let port = number(portValue, "\(name).port", (persistent ? 0 : 1)...65535) ?? 0
+            let port = number(portValue, "\(name()).port", (persistent ? 0 : 1)...65535) ?? 0
             match = .address(proto, vip, port: port)
         }
 
-        let scheduler = field("scheduler").flatMap { text($0, "\(name).scheduler") } ?? "wlc"
+        let scheduler = field("scheduler").flatMap { text($0, "\(name()).scheduler") } ?? "wlc"
         if !Self.schedulers.contains(scheduler), let value = field("scheduler") {
             errors.append(SpecError(value.location, "'\(scheduler)' is not an IPVS scheduler; use one of: \(Self.schedulers.joined(separator: ", "))"))
         }
         var flags: [String] = []
         if let value = field("flags") {
-            let entries: [YAMLValue] = attempt({ try value.list("\(name).flags") }) ?? []
+            let entries: [YAMLValue] = attempt({ try value.list("\(name()).flags") }) ?? []
             for (index, item) in entries.enumerated() {
-                guard let flag = text(item, "\(name).flags[\(index)]") else { continue }
+                guard let flag = text(item, "\(name()).flags[\(index)]") else { continue }
                 guard let owner = Self.schedulerFlags[flag] else {
                     errors.append(SpecError(item.location, "'\(flag)' is not a service flag; the flags are: \(Self.schedulerFlags.keys.sorted().joined(separator: ", "))"))
                     continue
@@ -101,12 +101,12 @@ struct DirectorInput {
                 flags.append(flag)
             }
         }
-        let persistence = field("persistence").flatMap { number($0, "\(name).persistence", 1...Int(Int32.max)) }
+        let persistence = field("persistence").flatMap { number($0, "\(name()).persistence", 1...Int(Int32.max)) }
         let isIPv6 = vip?.family == .v6
         var netmask: String?
-        if let value = field("netmask"), let text = text(value, "\(name).netmask") {
+        if let value = field("netmask"), let text = text(value, "\(name()).netmask") {
             if persistence == nil {
-                errors.append(SpecError(value.location, "\(name).netmask groups clients for persistence; it needs persistence: SECONDS"))
+                errors.append(SpecError(value.location, "\(name()).netmask groups clients for persistence; it needs persistence: SECONDS"))
             } else if isIPv6 ? !(Int(text).map { (1...128).contains($0) } ?? false) : Self.maskLength(text) == nil {
                 errors.append(SpecError(value.location, isIPv6 ? "'\(text)' is not an IPv6 prefix length (1-128)"
                                                                : "'\(text)' is not an IPv4 netmask such as 255.255.255.0"))
@@ -114,16 +114,16 @@ struct DirectorInput {
                 netmask = text
             }
         }
-        let check = field("check").flatMap { healthCheck($0, "\(name).check") }
+        let check = field("check").flatMap { healthCheck($0, "\(name()).check") }
 
         var realServers: [RealServer] = []
         if let value = field("real-servers") {
             var seen = Set<String>()
-            let entries: [YAMLValue] = attempt({ try value.list("\(name).real-servers") }) ?? []
+            let entries: [YAMLValue] = attempt({ try value.list("\(name()).real-servers") }) ?? []
             for (index, item) in entries.enumerated() {
-                guard let server = realServer(item, "\(name).real-servers[\(index)]", match: match) else { continue }
+                guard let server = realServer(item, "\(name()).real-servers[\(index)]", match: match) else { continue }
                 if !seen.insert(server.endpoint).inserted {
-                    errors.append(SpecError(item.location, "the real server \(server.endpoint) is listed twice in \(name)"))
+                    errors.append(SpecError(item.location, "the real server \(server.endpoint) is listed twice in \(name())"))
                     continue
                 }
                 if let vip, server.address == vip {
@@ -142,54 +142,54 @@ struct DirectorInput {
 
     private static let realServerKeys = ["address", "port", "forward", "weight", "upper-threshold", "lower-threshold", "check"]
 
-    private mutating func realServer(_ entry: YAMLValue, _ name: String, match: VirtualService.Match) -> RealServer? {
-        guard let fields = attempt({ try entry.map(name, allowed: Self.realServerKeys) }) else { return nil }
+    private mutating func realServer(_ entry: YAMLValue, _ name: @autoclosure () -> String, match: VirtualService.Match) -> RealServer? {
+        guard let fields = attempt({ try entry.map(name(), allowed: Self.realServerKeys) }) else { return nil }
         func field(_ key: String) -> YAMLValue? { fields.first { $0.key == key }?.value }
         guard let addressValue = field("address") else {
-            errors.append(SpecError(entry.location, "\(name) needs an address, e.g. {address: 198.51.100.11}"))
+            errors.append(SpecError(entry.location, "\(name()) needs an address, e.g. {address: 198.51.100.11}"))
             return nil
         }
-        guard let address = unicast(addressValue, "\(name).address", what: "a real server") else { return nil }
-        let forwarding = field("forward").flatMap { choice($0, "\(name).forward", Forwarding.self) } ?? defaultForwarding
+        guard let address = unicast(addressValue, "\(name()).address", what: "a real server") else { return nil }
+        let forwarding = field("forward").flatMap { choice($0, "\(name()).forward", Forwarding.self) } ?? defaultForwarding
         var port = 0
         if case .address(_, _, let servicePort) = match { port = servicePort }
-        if let value = field("port"), let given = number(value, "\(name).port", 0...65535) {
+        if let value = field("port"), let given = number(value, "\(name()).port", 0...65535) {
             if forwarding != .nat && given != port {
-                errors.append(SpecError(value.location, "\(name): with \(forwarding.rawValue) forwarding the packet keeps its destination port, so the real server's port must be the service's (\(port)); only nat maps ports"))
+                errors.append(SpecError(value.location, "\(name()): with \(forwarding.rawValue) forwarding the packet keeps its destination port, so the real server's port must be the service's (\(port)); only nat maps ports"))
             }
             port = given
         }
-        let weight = field("weight").flatMap { number($0, "\(name).weight", 0...65535) } ?? 1
-        let upper = field("upper-threshold").flatMap { number($0, "\(name).upper-threshold", 0...Int(Int32.max)) } ?? 0
-        let lower = field("lower-threshold").flatMap { number($0, "\(name).lower-threshold", 0...Int(Int32.max)) } ?? 0
+        let weight = field("weight").flatMap { number($0, "\(name()).weight", 0...65535) } ?? 1
+        let upper = field("upper-threshold").flatMap { number($0, "\(name()).upper-threshold", 0...Int(Int32.max)) } ?? 0
+        let lower = field("lower-threshold").flatMap { number($0, "\(name()).lower-threshold", 0...Int(Int32.max)) } ?? 0
         if upper > 0 && lower > upper, let value = field("lower-threshold") {
-            errors.append(SpecError(value.location, "\(name): the lower threshold \(lower) is above the upper threshold \(upper)"))
+            errors.append(SpecError(value.location, "\(name()): the lower threshold \(lower) is above the upper threshold \(upper)"))
         }
-        let check = field("check").flatMap { healthCheck($0, "\(name).check") }
+        let check = field("check").flatMap { healthCheck($0, "\(name()).check") }
         return RealServer(address: address, port: port, forwarding: forwarding, weight: weight, upperThreshold: upper,
                           lowerThreshold: lower, check: check)
     }
 
-    private mutating func healthCheck(_ value: YAMLValue, _ name: String) -> HealthCheck? {
+    private mutating func healthCheck(_ value: YAMLValue, _ name: @autoclosure () -> String) -> HealthCheck? {
         let keys = ["type", "path", "status", "connect-timeout", "retry", "delay-before-retry"]
-        guard let fields = attempt({ try value.map(name, allowed: keys) }) else { return nil }
+        guard let fields = attempt({ try value.map(name(), allowed: keys) }) else { return nil }
         func field(_ key: String) -> YAMLValue? { fields.first { $0.key == key }?.value }
         let timing = HealthCheck.Timing(
-            connectTimeout: field("connect-timeout").flatMap { number($0, "\(name).connect-timeout", 1...3600) } ?? 3,
-            retry: field("retry").flatMap { number($0, "\(name).retry", 0...100) } ?? 3,
-            delayBeforeRetry: field("delay-before-retry").flatMap { number($0, "\(name).delay-before-retry", 1...3600) } ?? 3)
-        switch field("type").flatMap({ text($0, "\(name).type") }) ?? "tcp" {
+            connectTimeout: field("connect-timeout").flatMap { number($0, "\(name()).connect-timeout", 1...3600) } ?? 3,
+            retry: field("retry").flatMap { number($0, "\(name()).retry", 0...100) } ?? 3,
+            delayBeforeRetry: field("delay-before-retry").flatMap { number($0, "\(name()).delay-before-retry", 1...3600) } ?? 3)
+        switch field("type").flatMap({ text($0, "\(name()).type") }) ?? "tcp" {
         case "tcp":
             for key in ["path", "status"] {
-                if let extra = field(key) { errors.append(SpecError(extra.location, "\(name): \(key) belongs to an http check (type: http)")) }
+                if let extra = field(key) { errors.append(SpecError(extra.location, "\(name()): \(key) belongs to an http check (type: http)")) }
             }
             return .tcp(timing)
         case "http":
-            let path = field("path").flatMap { text($0, "\(name).path") } ?? "/"
+            let path = field("path").flatMap { text($0, "\(name()).path") } ?? "/"
             if !path.hasPrefix("/") || path.contains(where: { $0 == " " || $0 == "\"" || $0 == "\n" }) {
-                errors.append(SpecError(field("path")?.location ?? value.location, "\(name).path '\(path)' must be a URL path such as /health"))
+                errors.append(SpecError(field("path")?.location ?? value.location, "\(name()).path '\(path)' must be a URL path such as /health"))
             }
-            let status = field("status").flatMap { number($0, "\(name).status", 100...599) } ?? 200
+            let status = field("status").flatMap { number($0, "\(name()).status", 100...599) } ?? 200
             return .http(path: path, status: status, timing)
         case let other:
             errors.append(SpecError(field("type")?.location ?? value.location, "'\(other)' is not a check type; use tcp or http"))
@@ -265,29 +265,32 @@ struct DirectorInput {
         return nil
     }
 
-    private mutating func text(_ value: YAMLValue, _ name: String) -> String? { attempt { try value.string(name) } }
+    private mutating func text(_ value: YAMLValue, _ name: @autoclosure () -> String) -> String? {
+        if case .scalar(let text) = value.content { return text }
+        return attempt { try value.string(name()) }
+    }
 
-    private mutating func number(_ value: YAMLValue, _ name: String, _ range: ClosedRange<Int>) -> Int? {
-        guard let text = text(value, name) else { return nil }
+    private mutating func number(_ value: YAMLValue, _ name: @autoclosure () -> String, _ range: ClosedRange<Int>) -> Int? {
+        guard let text = text(value, name()) else { return nil }
         guard let number = Int(text), range.contains(number) else {
-            errors.append(SpecError(value.location, "\(name) '\(text)' must be a whole number from \(range.lowerBound) to \(range.upperBound)"))
+            errors.append(SpecError(value.location, "\(name()) '\(text)' must be a whole number from \(range.lowerBound) to \(range.upperBound)"))
             return nil
         }
         return number
     }
 
-    private mutating func choice<T: RawRepresentable & CaseIterable>(_ value: YAMLValue, _ name: String, _: T.Type) -> T?
+    private mutating func choice<T: RawRepresentable & CaseIterable>(_ value: YAMLValue, _ name: @autoclosure () -> String, _: T.Type) -> T?
     where T.RawValue == String {
-        guard let text = text(value, name) else { return nil }
+        guard let text = text(value, name()) else { return nil }
         if let found = T(rawValue: text) { return found }
-        errors.append(SpecError(value.location, "'\(text)' is not a choice for \(name); use one of: \(T.allCases.map(\.rawValue).joined(separator: ", "))"))
+        errors.append(SpecError(value.location, "'\(text)' is not a choice for \(name()); use one of: \(T.allCases.map(\.rawValue).joined(separator: ", "))"))
         return nil
     }
 
-    private mutating func unicast(_ value: YAMLValue, _ name: String, what: String) -> IPAddress? {
-        guard let text = text(value, name) else { return nil }
+    private mutating func unicast(_ value: YAMLValue, _ name: @autoclosure () -> String, what: String) -> IPAddress? {
+        guard let text = text(value, name()) else { return nil }
         guard let address = IPAddress(text) else {
-            errors.append(SpecError(value.location, "\(name) '\(text)' is not an IP address; write \(what) as 192.0.2.10 or 2001:db8::10, without a prefix"))
+            errors.append(SpecError(value.location, "\(name()) '\(text)' is not an IP address; write \(what) as 192.0.2.10 or 2001:db8::10, without a prefix"))
             return nil
         }
         if let reason = address.reasonNotUnicast {

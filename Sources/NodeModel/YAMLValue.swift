@@ -69,37 +69,38 @@ public struct YAMLValue: Sendable {
     }
 
     // MARK: typed access with errors that say where and what was expected
+    // (`what` is built only for an error: a large spec asks tens of thousands of times)
 
-    public func string(_ what: String) throws -> String {
+    public func string(_ what: @autoclosure () -> String) throws -> String {
         guard case .scalar(let text) = content else {
-            throw SpecError(location, "\(what) must be a single value, but this is \(kindName)")
+            throw SpecError(location, "\(what()) must be a single value, but this is \(kindName)")
         }
         return text
     }
 
-    public func list(_ what: String) throws -> [YAMLValue] {
+    public func list(_ what: @autoclosure () -> String) throws -> [YAMLValue] {
         guard case .list(let items) = content else {
-            throw SpecError(location, "\(what) must be a list, but this is \(kindName)")
+            throw SpecError(location, "\(what()) must be a list, but this is \(kindName)")
         }
         return items
     }
 
     /// The mapping's entries after checking every key is one of `allowed`.
-    public func map(_ what: String, allowed: [String]) throws -> [(key: String, value: YAMLValue)] {
+    public func map(_ what: @autoclosure () -> String, allowed: [String]) throws -> [(key: String, value: YAMLValue)] {
         guard case .map(let pairs) = content else {
-            throw SpecError(location, "\(what) must be a mapping of keys to values, but this is \(kindName)")
+            throw SpecError(location, "\(what()) must be a mapping of keys to values, but this is \(kindName)")
         }
         if let unknown = pairs.first(where: { !allowed.contains($0.key) }) {
             throw SpecError(unknown.value.location,
-                            "unknown key '\(unknown.key)' in \(what); the known keys are: \(allowed.joined(separator: ", "))")
+                            "unknown key '\(unknown.key)' in \(what()); the known keys are: \(allowed.joined(separator: ", "))")
         }
         return pairs
     }
 
     /// Mapping entries with any keys (for tables such as sysctl values).
-    public func anyMap(_ what: String) throws -> [(key: String, value: YAMLValue)] {
+    public func anyMap(_ what: @autoclosure () -> String) throws -> [(key: String, value: YAMLValue)] {
         guard case .map(let pairs) = content else {
-            throw SpecError(location, "\(what) must be a mapping of keys to values, but this is \(kindName)")
+            throw SpecError(location, "\(what()) must be a mapping of keys to values, but this is \(kindName)")
         }
         return pairs
     }
