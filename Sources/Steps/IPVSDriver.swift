@@ -40,7 +40,12 @@ public final class IPVSDriver: Driver {
     public static func subject(_ key: IPVSServiceKey) -> String { "service \(key.text)" }
 
     public static func subject(_ destination: IPVSDestination) -> String {
-        "server \(destination.service.text) \(destination.endpoint)"
+        subject(destination, serviceText: destination.service.text)
+    }
+
+    /// With the service's text worked out once for all its real servers.
+    static func subject(_ destination: IPVSDestination, serviceText: String) -> String {
+        "server " + serviceText + " " + destination.endpoint
     }
 
     public static let timeoutsSubject = "timeouts"
@@ -99,8 +104,15 @@ public final class IPVSDriver: Driver {
         let control = try handle.control()
         var states: [String: String] = [:]
         if subjects.contains(where: { $0.hasPrefix("service ") || $0.hasPrefix("server ") }) {
-            for service in try control.services() { states[Self.subject(service.key)] = Self.state(service) }
-            for destination in try control.destinations() { states[Self.subject(destination)] = Self.state(destination) }
+            var serviceTexts: [IPVSServiceKey: String] = [:]
+            for service in try control.services() {
+                serviceTexts[service.key] = service.key.text
+                states[Self.subject(service.key)] = Self.state(service)
+            }
+            for destination in try control.destinations() {
+                let serviceText = serviceTexts[destination.service] ?? destination.service.text
+                states[Self.subject(destination, serviceText: serviceText)] = Self.state(destination)
+            }
         }
         if subjects.contains(Self.timeoutsSubject) {
             states[Self.timeoutsSubject] = Self.state(try control.timeouts())
@@ -113,16 +125,17 @@ public final class IPVSDriver: Driver {
     /// Services added or changed, real servers removed, real servers added or changed, services removed:
     /// an order in which every request finds what it needs, recorded so undo can reverse it.
     public func ordered(_ changes: [Change]) -> [Change] {
-        func rank(_ change: Change) -> Int {
-            let isService = change.subject.hasPrefix("service ")
+        var groups: [[Change]] = [[], [], [], []]
+        for change in changes {
+            let isService = change.subject.utf8.first == UInt8(ascii: "s") && change.subject.hasPrefix("service ")
             switch (isService, change.after == nil) {
-            case (true, false): return 0
-            case (false, true): return 1
-            case (false, false): return 2
-            case (true, true): return 3
+            case (true, false): groups[0].append(change)
+            case (false, true): groups[1].append(change)
+            case (false, false): groups[2].append(change)
+            case (true, true): groups[3].append(change)
             }
         }
-        return changes.enumerated().sorted { (rank($0.element), $0.offset) < (rank($1.element), $1.offset) }.map(\.element)
+        return groups.flatMap { $0 }
     }
 
     public func write(_ changes: [Change]) throws {
@@ -136,10 +149,18 @@ public final class IPVSDriver: Driver {
         if drainSeconds > 0 && !leaving.isEmpty {
             try drain(leaving.map { $0.1 }, control, changes: leaving.map { $0.0 })
         }
+        // Removing a service removes its real servers: no request of their own (a rollback of a
+        // large table is then a request per service, not per real server).
+        var removed = Set<IPVSServiceKey>()
+        for case .deleteService(let key) in operations { removed.insert(key) }
+        let requests = zip(changes, operations).filter { _, operation in
+            if case .deleteDestination(let destination) = operation { return !removed.contains(destination.service) }
+            return true
+        }
         do {
-            try control.apply(operations)
+            try control.apply(requests.map(\.1))
         } catch let failure as IPVSBatchFailure {
-            throw ChangeFailure(change: changes[failure.index], underlying: failure.error)
+            throw ChangeFailure(change: requests[failure.index].0, underlying: failure.error)
         }
     }
 

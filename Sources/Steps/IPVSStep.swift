@@ -24,12 +24,13 @@ enum IPVSStep {
             let kernelService = Self.service(service)
             wanted.insert(kernelService.key)
             desired.append(Desired(subject: IPVSDriver.subject(kernelService.key), state: IPVSDriver.state(kernelService)))
+            let serviceText = kernelService.key.text
             for server in service.realServers {
                 let destination = IPVSDestination(service: kernelService.key, address: server.address.description, port: UInt16(server.port),
                                                   forwarding: IPVSForwarding(rawValue: server.forwarding.rawValue) ?? .dr,
                                                   weight: Int32(server.weight), upperThreshold: UInt32(server.upperThreshold),
                                                   lowerThreshold: UInt32(server.lowerThreshold))
-                desired.append(Desired(subject: IPVSDriver.subject(destination), state: IPVSDriver.state(destination)))
+                desired.append(Desired(subject: IPVSDriver.subject(destination, serviceText: serviceText), state: IPVSDriver.state(destination)))
             }
         }
         if ipvs.ownsTable {

@@ -93,6 +93,7 @@ import TestSupport
     @Test func realServersAndServicesLeavingTheSpecAreRemovedInAWorkingOrder() throws {
         let node = FakeNode()
         _ = try node.agent.setup(try Self.director(Self.web))
+        let start = node.ipvs.requests.count
         let report = try node.agent.setup(try Self.director("""
             services:
               - {vip: 192.0.2.10, port: 80, scheduler: rr, real-servers: [{address: 192.0.2.12, weight: 5}]}
@@ -104,6 +105,10 @@ import TestSupport
         #expect(node.ipvs.servers[Self.webKey]?.keys.sorted() == ["192.0.2.12:80"])
         #expect(node.ipvs.servers[Self.webKey]?["192.0.2.12:80"]?.weight == 5)
         #expect(node.kernel.tables["inet lvs_node_marks"] == nil)
+        // The mark service's real server goes with its service, without a request of its own.
+        let requests = node.ipvs.requests[start...]
+        #expect(requests.contains(.deleteService(.firewallMark(3, ipv6: false))))
+        #expect(!requests.contains { if case .deleteDestination(let server) = $0 { return server.service == .firewallMark(3, ipv6: false) }; return false })
         _ = try node.agent.rollback()
         #expect(node.ipvs.table[.firewallMark(3, ipv6: false)] != nil)
         #expect(node.ipvs.servers[Self.webKey]?["192.0.2.11:80"]?.weight == 2)

@@ -35,6 +35,8 @@ public final class NetlinkIPVS: IPVSControl {
 
     deinit { nl_socket_free(socket) }
 
+    /// One receive buffer for every exchange: a table of a thousand services is a thousand dumps.
+    private var receiveBuffer = [UInt8](repeating: 0, count: 1 << 18)
     private var serviceDump: [IPVSService]?
     private var destinationDump: [IPVSDestination]?
 
@@ -95,16 +97,15 @@ public final class NetlinkIPVS: IPVSControl {
         if sent < 0 { throw RouteSocket.error(sent, what, subject) }
         let isDump = (UInt16(bytes[6]) | UInt16(bytes[7]) << 8) & UInt16(NLM_F_DUMP) != 0
         var results: [T] = []
-        var buffer = [UInt8](repeating: 0, count: 1 << 18)
         let fd = nl_socket_get_fd(socket)
         while true {
-            let count = recv(fd, &buffer, buffer.count, 0)
+            let count = recv(fd, &receiveBuffer, receiveBuffer.count, 0)
             if count < 0 {
                 if errno == EINTR { continue }
                 throw HostError(operation: what, subject: subject, errno: errno)
             }
             var finished = false
-            try buffer.withUnsafeMutableBytes { raw in
+            try receiveBuffer.withUnsafeMutableBytes { raw in
                 var offset = 0
                 while offset + MemoryLayout<nlmsghdr>.size <= count {
                     let header = (raw.baseAddress! + offset).assumingMemoryBound(to: nlmsghdr.self)
