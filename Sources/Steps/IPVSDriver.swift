@@ -141,7 +141,8 @@ public final class IPVSDriver: Driver {
     public func write(_ changes: [Change]) throws {
         let control = try handle.control()
         let changes = ordered(changes)
-        let operations = try changes.map { try Self.operation($0) }
+        var keys: [ArraySlice<Substring>: IPVSServiceKey] = [:]
+        let operations = try changes.map { try Self.operation($0, keys: &keys) }
         let leaving = zip(changes, operations).filter { change, operation in
             if case .deleteDestination = operation, let before = change.before { return !before.contains(" weight 0") }
             return false
@@ -193,7 +194,13 @@ public final class IPVSDriver: Driver {
 
     /// The kernel request that makes one change.
     static func operation(_ change: Change) throws -> IPVSOperation {
-        let words = change.subject.split(separator: " ").map(String.init)
+        var keys: [ArraySlice<Substring>: IPVSServiceKey] = [:]
+        return try operation(change, keys: &keys)
+    }
+
+    /// `keys`: the service keys already read in this batch (a service's real servers share one).
+    static func operation(_ change: Change, keys: inout [ArraySlice<Substring>: IPVSServiceKey]) throws -> IPVSOperation {
+        let words = change.subject.split(separator: " ")
         guard let first = words.first else { throw IPVSStateError(text: change.subject) }
         switch first {
         case "timeouts":
@@ -203,13 +210,20 @@ public final class IPVSDriver: Driver {
             }
             return .setTimeouts(try parseTimeouts(after))
         case "service":
-            let key = try parseKey(Array(words.dropFirst()))
+            let key = try parseKey(words.dropFirst())
             guard let after = change.after else { return .deleteService(key) }
             let service = try parseService(key, after)
             return change.before == nil ? .addService(service) : .editService(service)
         case "server":
             guard words.count >= 4 else { throw IPVSStateError(text: change.subject) }
-            let key = try parseKey(Array(words[1..<(words.count - 1)]))
+            let keyWords = words[1..<(words.count - 1)]
+            let key: IPVSServiceKey
+            if let known = keys[keyWords] {
+                key = known
+            } else {
+                key = try parseKey(keyWords)
+                keys[keyWords] = key
+            }
             let (address, port) = try parseEndpoint(words[words.count - 1])
             guard let after = change.after else {
                 return .deleteDestination(IPVSDestination(service: key, address: address, port: port, forwarding: .dr, weight: 0))
@@ -221,27 +235,28 @@ public final class IPVSDriver: Driver {
         }
     }
 
-    static func parseKey(_ words: [String]) throws -> IPVSServiceKey {
+    static func parseKey(_ words: ArraySlice<Substring>) throws -> IPVSServiceKey {
+        let words = Array(words)
         if words.first == "fwmark", words.count >= 2, let mark = UInt32(words[1]) {
             return .firewallMark(mark, ipv6: words.count > 2 && words[2] == "ipv6")
         }
-        guard words.count == 2, let proto = IPVSProtocol(rawValue: words[0]) else { throw IPVSStateError(text: words.joined(separator: " ")) }
+        guard words.count == 2, let proto = IPVSProtocol(rawValue: String(words[0])) else { throw IPVSStateError(text: words.joined(separator: " ")) }
         let (address, port) = try parseEndpoint(words[1])
         return .address(proto, address: address, port: port)
     }
 
-    static func parseEndpoint(_ text: String) throws -> (String, UInt16) {
+    static func parseEndpoint(_ text: Substring) throws -> (String, UInt16) {
         guard let colon = text.lastIndex(of: ":"), let port = UInt16(text[text.index(after: colon)...]) else {
-            throw IPVSStateError(text: text)
+            throw IPVSStateError(text: String(text))
         }
-        var address = String(text[..<colon])
-        if address.hasPrefix("[") && address.hasSuffix("]") { address = String(address.dropFirst().dropLast()) }
-        return (address, port)
+        var address = text[..<colon]
+        if address.hasPrefix("[") && address.hasSuffix("]") { address = address.dropFirst().dropLast() }
+        return (String(address), port)
     }
 
     static func parseService(_ key: IPVSServiceKey, _ text: String) throws -> IPVSService {
-        let words = text.split(separator: " ").map(String.init)
-        guard let scheduler = words.first else { throw IPVSStateError(text: text) }
+        let words = text.split(separator: " ")
+        guard let scheduler = words.first.map(String.init) else { throw IPVSStateError(text: text) }
         var service = IPVSService(key: key, scheduler: scheduler)
         var index = 1
         while index + 1 < words.count {
@@ -255,7 +270,7 @@ public final class IPVSDriver: Driver {
                     service.netmask = UInt32(value) ?? 128
                 } else {
                     var address = in_addr()
-                    guard inet_pton(AF_INET, value, &address) == 1 else { throw IPVSStateError(text: text) }
+                    guard inet_pton(AF_INET, String(value), &address) == 1 else { throw IPVSStateError(text: text) }
                     service.netmask = UInt32(bigEndian: address.s_addr)
                 }
             case "flags":
@@ -272,8 +287,8 @@ public final class IPVSDriver: Driver {
     }
 
     static func parseDestination(_ key: IPVSServiceKey, _ address: String, _ port: UInt16, _ text: String) throws -> IPVSDestination {
-        let words = text.split(separator: " ").map(String.init)
-        guard let first = words.first, let forwarding = IPVSForwarding(rawValue: first) else { throw IPVSStateError(text: text) }
+        let words = text.split(separator: " ")
+        guard let first = words.first, let forwarding = IPVSForwarding(rawValue: String(first)) else { throw IPVSStateError(text: text) }
         var destination = IPVSDestination(service: key, address: address, port: port, forwarding: forwarding, weight: 1)
         var index = 1
         while index + 1 < words.count {
@@ -290,7 +305,7 @@ public final class IPVSDriver: Driver {
     }
 
     static func parseTimeouts(_ text: String) throws -> IPVSTimeouts {
-        let words = text.split(separator: " ").map(String.init)
+        let words = text.split(separator: " ")
         guard words.count == 6, let tcp = UInt32(words[1]), let fin = UInt32(words[3]), let udp = UInt32(words[5]) else {
             throw IPVSStateError(text: text)
         }
@@ -300,22 +315,21 @@ public final class IPVSDriver: Driver {
     // MARK: - plan lines
 
     public func describe(_ change: Change) -> String {
-        let words = change.subject.split(separator: " ", maxSplits: 1).map(String.init)
-        let rest = words.count > 1 ? words[1] : ""
+        let subject = change.subject
         let what: String
-        switch words.first {
-        case "service": what = "IPVS service \(rest)"
-        case "server":
-            let parts = rest.split(separator: " ")
-            what = "IPVS real server \(parts.last ?? "") of \(parts.dropLast().joined(separator: " "))"
-        default: what = "IPVS timeouts"
+        if subject.hasPrefix("service ") {
+            what = "IPVS service " + subject.dropFirst(8)
+        } else if subject.hasPrefix("server "), let space = subject.lastIndex(of: " ") {
+            what = "IPVS real server " + subject[subject.index(after: space)...] + " of " + subject[subject.index(subject.startIndex, offsetBy: 7)..<space]
+        } else {
+            what = "IPVS timeouts"
         }
         switch (change.before, change.after) {
-        case (nil, let after?): return "\(what) (\(after))"
+        case (nil, let after?): return what + " (" + after + ")"
         case (let before?, nil):
-            let drained = drainSeconds > 0 && words.first == "server" && !before.contains(" weight 0")
-            return "\(what) (\(before))" + (drained ? ", drained for up to \(drainSeconds) s first" : "")
-        case (let before?, let after?): return "\(what): \(before) → \(after)"
+            let drained = drainSeconds > 0 && subject.hasPrefix("server ") && !before.contains(" weight 0")
+            return what + " (" + before + ")" + (drained ? ", drained for up to \(drainSeconds) s first" : "")
+        case (let before?, let after?): return what + ": " + before + " → " + after
         default: return what
         }
     }
