@@ -106,3 +106,51 @@ import TestSupport
         #expect(nothingWritten)
     }
 }
+
+/// The director on a kernel without IPVS (the development and CI machines'): refused with the
+/// missing feature named, before anything changes; and `check` of an HA pair.
+@Suite final class DirectorCommandLineTests {
+    let directory = TemporaryDirectory()
+    let namespace = NetworkNamespace.unavailableReason == nil ? try? NetworkNamespace() : nil
+
+    deinit {
+        namespace?.remove()
+        directory.remove()
+    }
+
+    func write(_ name: String, _ text: String) throws -> String {
+        let path = directory.file(name)
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    static let ipvsMissing = !FileManager.default.fileExists(atPath: "/proc/net/ip_vs")
+        && !((try? String(contentsOfFile: "/proc/modules", encoding: .utf8))?.contains("ip_vs ") ?? false)
+        && !FileManager.default.fileExists(atPath: "/sys/module/ip_vs")
+
+    @Test(.enabled(if: ipvsMissing && NetworkNamespace.unavailableReason == nil, "needs a kernel without IPVS, and root for a namespace"))
+    func aKernelWithoutIPVSIsRefusedWith69BeforeAnyChange() throws {
+        let namespace = try #require(namespace)
+        let spec = try write("d.yaml", "role: director\ninterface: lo\nservices: [{vip: 192.0.2.10, port: 80, real-servers: [{address: 192.0.2.11}]}]\n")
+        let before = try namespace.snapshot(sysctls: ["net.ipv4.conf.all.send_redirects"])
+        let result = try namespace.run(lvsNodeBinary, ["setup", "--config", spec, "--root", directory.file("root"),
+                                                       "--state-dir", directory.file("state")])
+        #expect(result.status == 69, "\(result)")
+        #expect(result.stderr.contains("this host has no IPVS (the ip_vs module"), "\(result)")
+        #expect(try namespace.snapshot(sysctls: ["net.ipv4.conf.all.send_redirects"]) == before)
+        #expect(!FileManager.default.fileExists(atPath: directory.file("root")))
+        #expect(!FileManager.default.fileExists(atPath: directory.file("state")))
+    }
+
+    @Test func checkFindsABackupThatWouldOutrankItsMaster() throws {
+        let pair = "role: director\nservices: [{vip: 192.0.2.10, port: 80}]\nha: {interface: eth0, virtual-router-id: 51, "
+        let master = try write("master.yaml", pair + "state: MASTER, priority: 100}\n")
+        let backup = try write("backup.yaml", pair + "state: BACKUP, priority: 150}\n")
+        let result = try runProcess(lvsNodeBinary, ["check", master, backup])
+        #expect(result.status == 65, "\(result)")
+        #expect(result.stderr.contains("backup.yaml: this BACKUP has priority 150, not below the MASTER's 100"))
+        let fixed = try write("backup.yaml", pair + "state: BACKUP, priority: 50}\n")
+        let good = try runProcess(lvsNodeBinary, ["check", master, fixed])
+        #expect(good.status == 0, "\(good)")
+    }
+}
