@@ -24,24 +24,12 @@ public enum AddressOperation: Hashable, Sendable {
     case remove(InterfaceAddress)
 }
 
-/// The first operation of a batch the kernel refused: its position and the error. The kernel goes on
-/// with the rest of the batch, so callers that need all-or-nothing must undo (read back, then repair).
-public struct AddressBatchFailure: Error, CustomStringConvertible {
-    public let index: Int
-    public let error: HostError
-    public init(index: Int, error: HostError) {
-        self.index = index
-        self.error = error
-    }
-    public var description: String { error.description }
-}
-
 /// Live interface addresses. The real one speaks rtnetlink; tests use a stateful fake.
 public protocol AddressControl: AnyObject {
     /// Names of the interfaces that exist now.
     func interfaceNames() throws -> Set<String>
     /// Every address on every interface, in one dump.
     func addresses() throws -> [InterfaceAddress]
-    /// Carries out the operations in order; throws `AddressBatchFailure` for the first one refused.
+    /// Carries out the operations in order; throws `BatchFailure` for the first one refused.
     func apply(_ operations: [AddressOperation]) throws
 }

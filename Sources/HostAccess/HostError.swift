@@ -32,3 +32,15 @@ public struct HostError: Error, CustomStringConvertible, Equatable {
     /// True when the error means "no such file or directory" (a sysctl the kernel lacks).
     public var isMissing: Bool { code == .errno(ENOENT) }
 }
+
+/// The first request of a batch the kernel refused: its position and the error. The kernel goes on
+/// with the rest of the batch, so callers that need all-or-nothing must undo (read back, then repair).
+public struct BatchFailure: Error, CustomStringConvertible {
+    public let index: Int
+    public let error: HostError
+    public init(index: Int, error: HostError) {
+        self.index = index
+        self.error = error
+    }
+    public var description: String { error.description }
+}

@@ -150,17 +150,6 @@ public enum IPVSOperation: Hashable, Sendable {
     case setTimeouts(IPVSTimeouts)
 }
 
-/// The first operation of a batch the kernel refused (it carried on with the rest).
-public struct IPVSBatchFailure: Error, CustomStringConvertible {
-    public let index: Int
-    public let error: HostError
-    public init(index: Int, error: HostError) {
-        self.index = index
-        self.error = error
-    }
-    public var description: String { error.description }
-}
-
 /// The kernel's IPVS table. The real one speaks generic netlink; tests use a stateful fake.
 public protocol IPVSControl: AnyObject {
     /// Every virtual service, in one dump (cached until `apply`).
@@ -168,7 +157,7 @@ public protocol IPVSControl: AnyObject {
     /// Every real server of every service, with its counters (cached until `apply`).
     func destinations() throws -> [IPVSDestination]
     func timeouts() throws -> IPVSTimeouts
-    /// Carries out the operations in order; throws `IPVSBatchFailure` for the first one refused.
+    /// Carries out the operations in order; throws `BatchFailure` for the first one refused.
     func apply(_ operations: [IPVSOperation]) throws
     /// Whether the kernel has the scheduler or can load it when a service names it.
     func canLoadScheduler(_ name: String) -> Bool

@@ -43,7 +43,7 @@ public final class AddressDriver: Driver {
         }
         do {
             try control.apply(operations)
-        } catch let failure as AddressBatchFailure {
+        } catch let failure as BatchFailure {
             throw ChangeFailure(change: changes[owner[failure.index]], underlying: failure.error)
         }
     }

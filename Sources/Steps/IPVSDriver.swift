@@ -160,7 +160,7 @@ public final class IPVSDriver: Driver {
         }
         do {
             try control.apply(requests.map(\.1))
-        } catch let failure as IPVSBatchFailure {
+        } catch let failure as BatchFailure {
             throw ChangeFailure(change: requests[failure.index].0, underlying: failure.error)
         }
     }
@@ -178,7 +178,7 @@ public final class IPVSDriver: Driver {
         }
         do {
             try control.apply(leaving.map { .editDestination($0) })
-        } catch let failure as IPVSBatchFailure {
+        } catch let failure as BatchFailure {
             throw ChangeFailure(change: changes[failure.index], underlying: failure.error)
         }
         onDrain("draining \(leaving.map(\.endpoint).joined(separator: ", ")) (weight 0) for up to \(drainSeconds) s")

@@ -35,11 +35,11 @@ public final class FakeIPVS: IPVSControl {
     public func canLoadScheduler(_ name: String) -> Bool { schedulers.contains(name) }
 
     public func apply(_ operations: [IPVSOperation]) throws {
-        var first: IPVSBatchFailure?
+        var first: BatchFailure?
         for (index, operation) in operations.enumerated() {
             requests.append(operation)
             if let code = failing(operation) ?? refusal(operation) {
-                if first == nil { first = IPVSBatchFailure(index: index, error: HostError(operation: "applying", subject: "\(operation)", errno: code)) }
+                if first == nil { first = BatchFailure(index: index, error: HostError(operation: "applying", subject: "\(operation)", errno: code)) }
                 continue
             }
             perform(operation)

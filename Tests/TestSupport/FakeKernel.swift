@@ -145,7 +145,7 @@ public final class FakeKernel: AddressControl, SysctlControl, LinkControl, Route
 
     /// Like the kernel with a batch: every operation is tried, the first refusal is reported.
     public func apply(_ operations: [AddressOperation]) throws {
-        var first: AddressBatchFailure?
+        var first: BatchFailure?
         for (index, operation) in operations.enumerated() {
             do {
                 switch operation {
@@ -153,7 +153,7 @@ public final class FakeKernel: AddressControl, SysctlControl, LinkControl, Route
                 case .remove(let address): try remove(address)
                 }
             } catch let error as HostError {
-                if first == nil { first = AddressBatchFailure(index: index, error: error) }
+                if first == nil { first = BatchFailure(index: index, error: error) }
             }
         }
         if let first { throw first }

@@ -45,7 +45,7 @@ public final class NetlinkAddresses: AddressControl {
             try makeMessage(operations[index], sequence: sequence)
         }
         if let failure {
-            throw AddressBatchFailure(index: failure.index, error: Self.error(operations[failure.index], errno: failure.errno))
+            throw BatchFailure(index: failure.index, error: Self.error(operations[failure.index], errno: failure.errno))
         }
     }
 

@@ -83,7 +83,7 @@ public final class NetlinkIPVS: IPVSControl {
         }
         if let failure {
             let operation = operations[failure.index]
-            throw IPVSBatchFailure(index: failure.index, error: HostError(operation: Self.verb(operation), subject: Self.subject(operation),
+            throw BatchFailure(index: failure.index, error: HostError(operation: Self.verb(operation), subject: Self.subject(operation),
                                                                           errno: failure.errno))
         }
     }
