@@ -13,24 +13,37 @@ enum IPVSTable {
             guard let want = entry else { return "  [drift: spec removes it]" }
             return want == state ? "" : "  [drift: spec wants \(want)]"
         }
-        var shown = Set<String>()
+        // What the spec wants that the kernel lacks, by the service text it belongs to.
+        var missing: [String: [(endpoint: String, state: String)]] = [:]
+        var missingServices: [(text: String, state: String)] = []
+        let live = Set(services.map { IPVSDriver.subject($0.key) } + destinations.map { IPVSDriver.subject($0) })
+        for (subject, state) in wanted.sorted(by: { $0.key < $1.key }) where !live.contains(subject) {
+            guard let state else { continue }
+            if subject.hasPrefix("service ") {
+                missingServices.append((String(subject.dropFirst(8)), state))
+            } else if subject.hasPrefix("server "), let space = subject.lastIndex(of: " ") {
+                let service = String(subject[subject.index(subject.startIndex, offsetBy: 7)..<space])
+                missing[service, default: []].append((String(subject[subject.index(after: space)...]), state))
+            }
+        }
+        func missingServers(_ service: String) -> [String] {
+            (missing[service] ?? []).map { "  -> " + pad($0.endpoint, 28) + " [missing; spec wants \($0.state)]" }
+        }
         let byService = Dictionary(grouping: destinations, by: \.service)
         for service in services.sorted(by: { $0.key < $1.key }) {
             let subject = IPVSDriver.subject(service.key)
-            shown.insert(subject)
             lines.append(serviceLine(service.key, IPVSDriver.state(service)) + mark(subject, IPVSDriver.state(service)))
             for destination in (byService[service.key] ?? []).sorted(by: { $0.endpoint < $1.endpoint }) {
-                let server = IPVSDriver.subject(destination)
-                shown.insert(server)
                 let line = "  -> " + pad(destination.endpoint, 28) + " " + pad(destination.forwarding.ipvsadmName, 7) + " "
                     + pad(String(destination.weight), 6) + " " + pad(String(destination.activeConnections), 10) + " "
                     + String(destination.inactiveConnections)
-                lines.append(line + mark(server, IPVSDriver.state(destination)))
+                lines.append(line + mark(IPVSDriver.subject(destination), IPVSDriver.state(destination)))
             }
+            lines += missingServers(service.key.text)
         }
-        for (subject, state) in wanted.sorted(by: { $0.key < $1.key }) where !shown.contains(subject) {
-            guard let state, subject != IPVSDriver.timeoutsSubject else { continue }
-            lines.append("\(subject) [missing; spec wants \(state)]")
+        for service in missingServices {
+            lines.append("\(service.text) [missing; spec wants \(service.state)]")
+            lines += missingServers(service.text)
         }
         return lines
     }

@@ -136,9 +136,20 @@ import TestSupport
         #expect(status.drift.contains("+ IPVS real server 192.0.2.12:80 of tcp 192.0.2.10:80 (dr weight 1)"))
         #expect(status.drift.contains("~ IPVS real server 192.0.2.11:80 of tcp 192.0.2.10:80: dr weight 9 → dr weight 2"))
         #expect(status.ipvsTable.contains { $0.contains("192.0.2.11:80") && $0.hasSuffix("[drift: spec wants dr weight 2]") })
-        #expect(status.ipvsTable.contains("server tcp 192.0.2.10:80 192.0.2.12:80 [missing; spec wants dr weight 1]"))
+        let row = try #require(status.ipvsTable.firstIndex { $0.hasPrefix("TCP  192.0.2.10:80 wrr") })
+        #expect(status.ipvsTable[row + 2] == "  -> 192.0.2.12:80                [missing; spec wants dr weight 1]", "\(status.ipvsTable)")
         _ = try node.agent.setup(try Self.director(Self.web))
         #expect(try node.agent.status().drift.isEmpty)
+    }
+
+    @Test func aServiceDeletedByHandIsShownMissingWithItsRealServers() throws {
+        let node = FakeNode()
+        _ = try node.agent.setup(try Self.director(Self.web))
+        try node.ipvs.apply([.deleteService(Self.webKey)])
+        let table = try node.agent.status().ipvsTable
+        let row = try #require(table.firstIndex(of: "tcp 192.0.2.10:80 [missing; spec wants wrr]"), "\(table)")
+        #expect(table[(row + 1)...].prefix(2) == ["  -> 192.0.2.11:80                [missing; spec wants dr weight 2]",
+                                                  "  -> 192.0.2.12:80                [missing; spec wants dr weight 1]"])
     }
 
     @Test func aSchedulerTheKernelCannotLoadIsRefusedBeforeAnyChange() throws {
