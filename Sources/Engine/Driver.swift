@@ -68,12 +68,19 @@ public enum EngineError: Error, CustomStringConvertible {
     case unknownKind(String)
     case duplicateSubject(String, String)
     case corruptState(String)
+    case damagedGeneration(path: String, number: Int, detail: String)
 
     public var description: String {
         switch self {
         case .unknownKind(let kind): return "no driver for the step kind '\(kind)'"
         case .duplicateSubject(let kind, let subject): return "two steps both manage \(kind) \(subject); each thing may have only one owner"
         case .corruptState(let detail): return "the state directory is damaged: \(detail)"
+        case .damagedGeneration(let path, let number, let detail):
+            return """
+                generation \(number) (\(path)) is damaged: \(detail). lvs-node will not guess what it applied. \
+                Compare the host with `lvs-node history` by hand, then move that file out of the generations directory \
+                (the generation before it is then in force) and run setup to make the host match a spec
+                """
         }
     }
 }

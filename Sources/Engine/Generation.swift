@@ -36,9 +36,12 @@ public struct Generation: Sendable {
 
     public var isApplied: Bool { rolledBack == nil }
 
-    /// The record as `StateText` lines, in a fixed order.
+    /// The record as `StateText` lines, in a fixed order, between a `format` record and an `end`
+    /// record holding a checksum of everything before it: a truncated or edited generation is
+    /// detected instead of read as one that changed less.
     var text: String {
-        var out = StateText.line("generation", String(number))
+        var out = StateText.line("format", String(Self.format))
+        out += StateText.line("generation", String(number))
         out += StateText.line("created", StateText.escape(created))
         out += StateText.line("summary", StateText.escape(summary))
         out += StateText.line("spec", StateText.escape(spec))
@@ -52,30 +55,54 @@ public struct Generation: Sendable {
         for (key, before) in baseline.sorted(by: { $0.key < $1.key }) {
             out += StateText.line("baseline", StateText.escape(key), StateText.optional(before))
         }
-        return out
+        return out + StateText.line("end", Checksum.fnv1a64(Array(out.utf8)))
     }
 
+    /// Generations written before the `format`/`end` records (format 1) are read without a checksum.
+    static let format = 2
+
+    /// Throws `Damaged` saying what is wrong.
     init(bytes: [UInt8]) throws {
+        var records = StateText.records(bytes)
+        if records.first?.first == "format" {
+            guard records[0].count == 2, records[0][1] == String(Self.format) else {
+                throw Damaged("it is in a format this lvs-node does not know (\(records[0].dropFirst().joined(separator: " ")))")
+            }
+            guard let end = records.last, end.count == 2, end[0] == "end" else {
+                throw Damaged("its end record is missing: the file was cut short")
+            }
+            // The end record is the last line: everything before its first byte is checksummed.
+            var cut = bytes.count - 1
+            while cut > 0 && bytes[cut - 1] != 10 { cut -= 1 }
+            guard Checksum.fnv1a64(Array(bytes[..<cut])) == end[1] else {
+                throw Damaged("its checksum does not match its contents: records were changed or removed")
+            }
+            records = Array(records.dropFirst().dropLast())
+        }
         var number: Int?, created: String?, summary = "", spec = ""
         var steps: [DesiredStep] = [], changes: [Change] = [], baseline: [String: String?] = [:]
-        for fields in StateText.records(bytes) where !fields.isEmpty {
+        for fields in records where !fields.isEmpty {
             switch (fields[0], fields.count) {
-            case ("generation", 2): number = Int(fields[1])
+            case ("generation", 2):
+                guard let value = Int(fields[1]), (1...GenerationStore.maximumNumber).contains(value) else {
+                    throw Damaged("its generation number '\(fields[1].prefix(20))' is not one lvs-node writes")
+                }
+                number = value
             case ("created", 2): created = fields[1]
             case ("summary", 2): summary = fields[1]
             case ("spec", 2): spec = fields[1]
             case ("step", 3): steps.append(DesiredStep(name: fields[1], kind: fields[2], desired: []))
             case ("desired", 3):
-                guard !steps.isEmpty else { throw StateText.Malformed() }
+                guard !steps.isEmpty else { throw Damaged("a desired state stands before any step") }
                 steps[steps.count - 1].desired.append(Desired(subject: fields[1], state: try StateText.optional(fields[2])))
             case ("change", 5):
                 changes.append(Change(kind: fields[1], subject: fields[2],
                                       before: try StateText.optional(fields[3]), after: try StateText.optional(fields[4])))
             case ("baseline", 3): baseline[fields[1]] = .some(try StateText.optional(fields[2]))
-            default: throw StateText.Malformed()
+            default: throw Damaged("it has a record it cannot read ('\(fields[0].prefix(40))')")
             }
         }
-        guard let number, let created else { throw StateText.Malformed() }
+        guard let number, let created else { throw Damaged("its generation number or date is missing") }
         self.number = number
         self.created = created
         self.spec = spec
@@ -86,6 +113,12 @@ public struct Generation: Sendable {
     }
 }
 
+/// What is wrong with a generation record.
+struct Damaged: Error {
+    let detail: String
+    init(_ detail: String) { self.detail = detail }
+}
+
 /// The numbered generations in `<state-dir>/generations/`, one `StateText` file each, written
 /// atomically and never rewritten; rolling one back adds a marker `000007.rolled-back` holding the
 /// date. The names alone say which is in force, so a run decodes only that one, however long the
@@ -93,6 +126,8 @@ public struct Generation: Sendable {
 public struct GenerationStore {
     public let directory: String
     private static let rolledBackSuffix = ".rolled-back"
+    /// Names are six digits: numbers stay in a range no arithmetic on them can overflow.
+    public static let maximumNumber = 999_999
 
     public init(directory: String) { self.directory = directory }
 
@@ -100,10 +135,16 @@ public struct GenerationStore {
     public func current() throws -> Generation? {
         let (all, rolledBack) = try numbers()
         guard let newest = all.subtracting(rolledBack).max() else { return nil }
-        return try decode(path(newest))
+        return try decode(newest)
     }
 
-    public func nextNumber() throws -> Int { (try numbers().all.max() ?? 0) + 1 }
+    public func nextNumber() throws -> Int {
+        let next = (try numbers().all.max() ?? 0) + 1
+        guard next <= Self.maximumNumber else {
+            throw EngineError.corruptState("\(directory) already holds generation \(Self.maximumNumber), the last number there is; move old generations elsewhere")
+        }
+        return next
+    }
 
     /// Every generation, oldest first (for `history`).
     public func all() throws -> [Generation] {
@@ -113,9 +154,9 @@ public struct GenerationStore {
     /// One generation, with the date it was rolled back if it was.
     public func load(_ number: Int) throws -> Generation? {
         guard DurableFiles.exists(path(number)) else { return nil }
-        var generation = try decode(path(number))
+        var generation = try decode(number)
         if let marker = try DurableFiles.read(path(number) + Self.rolledBackSuffix) {
-            generation.rolledBack = String(decoding: marker, as: UTF8.self).trimmingWhitespace()
+            generation.rolledBack = String(decoding: marker.prefix(64), as: UTF8.self).trimmingWhitespace()
         }
         return generation
     }
@@ -130,29 +171,63 @@ public struct GenerationStore {
         }
     }
 
+    /// Takes back a `save` of the run that failed after it: the new generation's file, or the
+    /// rolled-back marker.
+    public func retract(_ generation: Generation) throws {
+        try DurableFiles.remove(path(generation.number) + (generation.rolledBack == nil ? "" : Self.rolledBackSuffix))
+    }
+
+    /// A generation file's number: six digits, nothing else.
+    static func number<S: StringProtocol>(_ name: S) -> Int? {
+        guard name.utf8.count == 6, name.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) else { return nil }
+        return Int(name)
+    }
+
     private func numbers() throws -> (all: Set<Int>, rolledBack: Set<Int>) {
         var all = Set<Int>(), rolledBack = Set<Int>()
         for name in try DurableFiles.list(directory) {
-            if name.hasSuffix(Self.rolledBackSuffix), let number = Int(name.dropLast(Self.rolledBackSuffix.count)) {
+            if name.hasSuffix(Self.rolledBackSuffix), let number = Self.number(name.dropLast(Self.rolledBackSuffix.count)) {
                 rolledBack.insert(number)
-            } else if let number = Int(name) {
+            } else if let number = Self.number(name) {
                 all.insert(number)
+            } else if !name.isEmpty && name.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) {
+                throw EngineError.corruptState("\(directory)/\(name) is not a generation lvs-node wrote (generations are numbered 000001 to 999999); move it out of that directory")
             }
+            // Anything else (an interrupted write's temporary file, an editor's backup) is not a generation.
         }
         return (all, rolledBack)
     }
 
-    private func decode(_ path: String) throws -> Generation {
-        guard let bytes = try DurableFiles.read(path),
-              let generation = try? Generation(bytes: bytes) else {
-            throw EngineError.corruptState("\(path) is not a generation record")
+    private func decode(_ number: Int) throws -> Generation {
+        let path = path(number)
+        let bytes: [UInt8]
+        do {
+            guard let read = try DurableFiles.read(path) else { throw Damaged("it disappeared while being read") }
+            bytes = read
+            return try Generation(bytes: bytes)
+        } catch let damaged as Damaged {
+            throw EngineError.damagedGeneration(path: path, number: number, detail: damaged.detail)
+        } catch is StateText.Malformed {
+            throw EngineError.damagedGeneration(path: path, number: number, detail: "a state in it is malformed")
         }
-        return generation
     }
 
     private func path(_ number: Int) -> String {
         let digits = String(number)
         return "\(directory)/" + String(repeating: "0", count: max(0, 6 - digits.count)) + digits
+    }
+}
+
+/// FNV-1a, 64 bits, as 16 hex digits: enough to notice a cut or edited state file (not an attacker).
+enum Checksum {
+    static func fnv1a64(_ bytes: [UInt8]) -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in bytes {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x0000_0100_0000_01b3
+        }
+        let digits = String(hash, radix: 16)
+        return String(repeating: "0", count: 16 - digits.count) + digits
     }
 }
 

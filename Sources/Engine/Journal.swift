@@ -69,19 +69,32 @@ public final class Journal {
         lines.removeLast()
         var contents = Contents(header: nil, intents: [], applied: [])
         var index = 0
-        func damaged() -> EngineError { .corruptState("\(path) line \(index + 1) is not a journal record") }
+        func damaged() -> EngineError {
+            .corruptState("""
+                \(path) line \(index + 1) is not a journal record, so the interrupted run it records cannot be \
+                undone automatically. Compare the host with `lvs-node status` and the journal's change lines by hand, \
+                then move the journal aside
+                """)
+        }
         while index < lines.count {
             let fields = StateText.fields(lines[index])
             switch fields.first {
             case "begin":
                 guard fields.count == 3, let command = Header.Command(rawValue: String(fields[1])),
-                      let generation = Int(fields[2]) else { throw damaged() }
+                      let generation = Int(fields[2]), (1...GenerationStore.maximumNumber).contains(generation) else { throw damaged() }
                 contents.header = Header(command: command, generation: generation)
             case "intent":
-                guard fields.count == 3, let count = Int(fields[2]) else { throw damaged() }
-                guard index + count < lines.count else { return contents }  // torn: its step never started
+                // Every number is bounded before it moves the index: a negative or huge count would loop or trap.
+                guard fields.count == 3, let count = Int(fields[2]), count > 0 else { throw damaged() }
+                let remaining = lines.count - index - 1
+                guard count <= remaining else {
+                    // A torn last intent: its step never started. Anything after it is damage.
+                    guard lines[(index + 1)...].allSatisfy({ StateText.fields($0).first == "change" }) else { throw damaged() }
+                    return contents
+                }
                 var changes: [Change] = []
-                for offset in stride(from: 1, through: count, by: 1) {
+                changes.reserveCapacity(count)
+                for offset in 1...count {
                     do {
                         changes.append(try StateText.decodeChange(StateText.fields(lines[index + offset])))
                     } catch {
