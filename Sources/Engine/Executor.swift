@@ -1,7 +1,8 @@
 /// A run that failed and was undone: which step, which change, why, and whether the undo worked.
 public struct RunFailure: Error, CustomStringConvertible {
     public let step: String
-    public let change: String
+    /// The plan line of the change that failed; nil when the run failed while recording its outcome.
+    public let change: String?
     public let underlying: Error
     /// Empty when the host was restored; otherwise what could not be put back.
     public let restoreErrors: [String]
@@ -9,7 +10,8 @@ public struct RunFailure: Error, CustomStringConvertible {
     public var restored: Bool { restoreErrors.isEmpty }
 
     public var description: String {
-        var text = "step '\(step)' failed: \(underlying)\n  while applying: \(change)"
+        var text = "step '\(step)' failed: \(underlying)"
+        if let change { text += "\n  while applying: \(change)" }
         if restored {
             text += "\n  every change this run had made was undone; the host is as it was before the run"
         } else {
@@ -20,7 +22,29 @@ public struct RunFailure: Error, CustomStringConvertible {
     }
 }
 
-/// Applies a plan step by step under the journal, and undoes the run if any change fails.
+/// What makes a run's outcome count once its changes are made (telling a daemon, recording the
+/// generation). Part of the run: if one fails, the whole run is undone.
+public struct Commit {
+    public let name: String
+    public let perform: () throws -> Void
+    /// Takes back what `perform` recorded, before the host's changes are undone (so a crash in the
+    /// middle of undoing leaves a journal that recovery undoes, not a record claiming the run).
+    public let retract: (() throws -> Void)?
+    /// Done again once the host is back (a daemon told to read the restored file).
+    public let redo: (() throws -> Void)?
+
+    public init(_ name: String, perform: @escaping () throws -> Void,
+                retract: (() throws -> Void)? = nil, redo: (() throws -> Void)? = nil) {
+        self.name = name
+        self.perform = perform
+        self.retract = retract
+        self.redo = redo
+    }
+}
+
+/// Applies a plan step by step under the journal, then its commits, then removes the journal. Any
+/// failure after the first change (a change, a journal record, a commit, the journal's removal)
+/// undoes the whole run: exit 1 always means "failed and undone".
 public struct Executor {
     public let drivers: Drivers
     public let journal: Journal
@@ -30,24 +54,54 @@ public struct Executor {
         self.journal = journal
     }
 
-    /// Runs `plan`. On success the journal is left for the caller to close once the outcome is recorded.
-    public func run(_ plan: Plan, header: Journal.Header) throws {
+    public func run(_ plan: Plan, header: Journal.Header, commits: [Commit] = []) throws {
         try journal.begin(header)
         var started: [(step: String, changes: [Change])] = []
-        for step in plan.steps where !step.changes.isEmpty {
-            try journal.intent(step: step.name, changes: step.changes)
-            started.append((step.name, step.changes))
-            do {
-                try drivers.driver(for: step.kind).write(step.changes)
-            } catch {
-                let failure = error as? ChangeFailure
-                let restoreErrors = Undo.restore(started, drivers: drivers)
-                if restoreErrors.isEmpty { try? journal.remove() }
-                throw RunFailure(step: step.name, change: Plan.line(failure?.change ?? step.changes[0], drivers),
-                                 underlying: failure?.underlying ?? error, restoreErrors: restoreErrors)
+        var committed: [Commit] = []
+        var current = (step: "", change: String?.none)
+        do {
+            for step in plan.steps where !step.changes.isEmpty {
+                current = (step.name, nil)
+                try journal.intent(step: step.name, changes: step.changes)
+                started.append((step.name, step.changes))
+                do {
+                    try drivers.driver(for: step.kind).write(step.changes)
+                } catch {
+                    let failure = error as? ChangeFailure
+                    current.change = Plan.line(failure?.change ?? step.changes[0], drivers)
+                    throw failure?.underlying ?? error
+                }
+                try journal.applied(step: step.name)
             }
-            try journal.applied(step: step.name)
+            for commit in commits {
+                current = (commit.name, nil)
+                try commit.perform()
+                committed.append(commit)
+            }
+            current = ("closing the journal", nil)
+            try journal.remove()
+        } catch {
+            throw RunFailure(step: current.step, change: current.change, underlying: error,
+                             restoreErrors: undo(started, committed))
         }
+    }
+
+    /// Retracts the commits, restores the host, then redoes what must follow the restored host.
+    private func undo(_ started: [(step: String, changes: [Change])], _ committed: [Commit]) -> [String] {
+        var problems: [String] = []
+        for commit in committed.reversed() {
+            do { try commit.retract?() } catch { problems.append("taking back '\(commit.name)': \(error)") }
+        }
+        problems += Undo.restore(started, drivers: drivers)
+        for commit in committed.reversed() {
+            do { try commit.redo?() } catch { problems.append("after the undo, '\(commit.name)' again: \(error)") }
+        }
+        if problems.isEmpty {
+            // Everything is back; a journal that cannot be removed now only makes the next run
+            // re-check states that already match.
+            try? journal.remove()
+        }
+        return problems
     }
 }
 

@@ -74,8 +74,10 @@ import TestSupport
         kernel.beforeMutation = { what in
             points.append(CrashPoint(name: "before \(what)", journal: bytes(), host: world.host))
         }
-        try Executor(drivers: drivers, journal: journal).run(plan, header: .init(command: .setup, generation: 1))
-        points.append(CrashPoint(name: "after the last change, before the generation was saved", journal: bytes(), host: world.host))
+        let beforeSaving = Commit("recording the generation") {
+            points.append(CrashPoint(name: "after the last change, before the generation was saved", journal: bytes(), host: world.host))
+        }
+        try Executor(drivers: drivers, journal: journal).run(plan, header: .init(command: .setup, generation: 1), commits: [beforeSaving])
         kernel.beforeMutation = nil
         return points
     }
