@@ -7,13 +7,23 @@ import Steps
 
 /// The operations behind every command (`plan`, `setup`, `status`, `rollback`, `history`), callable by the
 /// command line, a cloud-init hook or a test alike. Prints nothing; returns reports.
+///
+/// One writer: every command that changes the host takes the state directory's lock before it reads
+/// the host or the generations, then recovers an interrupted run, plans, checks and applies under it.
+/// Read-only commands take the lock shared, so they never see a run half-way.
 public struct NodeAgent {
     public let environment: NodeEnvironment
+    /// How long to wait for another run's lock, in seconds (0: fail at once with `FileLock.Busy`).
+    public let lockWait: Int
 
-    public init(_ environment: NodeEnvironment) { self.environment = environment }
+    public init(_ environment: NodeEnvironment, lockWait: Int = 0) {
+        self.environment = environment
+        self.lockWait = lockWait
+    }
 
     private var journal: Journal { Journal(path: "\(environment.stateDirectory)/journal") }
     private var generations: GenerationStore { GenerationStore(directory: "\(environment.stateDirectory)/generations") }
+    private var lockPath: String { "\(environment.stateDirectory)/lock" }
 
     /// Validates the spec against its role and resolves `auto` choices from the root; touches nothing.
     public func resolve(_ input: SpecInput) throws -> (NodeSpec, Role) {
@@ -23,12 +33,13 @@ public struct NodeAgent {
 
     public func plan(_ input: SpecInput) throws -> PlanReport {
         let (spec, role) = try resolve(input)
-        let host = try Host(environment)
-        host.ipvs.drainSeconds = spec.ipvs?.drainSeconds ?? 0
-        let current = try generations.current()
-        let (plan, _) = try makePlan(spec, role, host, current)
-        return PlanReport(lines: plan.lines(host.drivers), interruptedRun: journal.exists,
-                          foreignFiles: Self.foreignFiles(plan, current))
+        return try FileLock.withLock(lockPath, .shared, wait: lockWait) {
+            let host = try Host(environment, drainSeconds: spec.ipvs?.drainSeconds ?? 0)
+            let current = try generations.current()
+            let (plan, _) = try makePlan(spec, role, host, current)
+            return PlanReport(lines: plan.lines(host.drivers), interruptedRun: journal.exists,
+                              foreignFiles: Self.foreignFiles(plan, current))
+        }
     }
 
     /// `force`: replace files at the target paths that lvs-node did not write (they are kept in the
@@ -36,55 +47,64 @@ public struct NodeAgent {
     public func setup(_ input: SpecInput, force: Bool = false, cloudInitHook: Bool = false) throws -> RunReport {
         var (spec, role) = try resolve(input)
         spec.cloudInitHook = cloudInitHook
-        // Plan (and so validate against the host) before anything is written, even the state directory.
-        var current = try generations.current()
-        var (plan, steps) = try makePlan(spec, role, try Host(environment), current)
-        if !force { try Self.refuseForeignFiles(plan, current) }
-        let (host, _lock) = try openForChange()
-        _ = _lock
-        host.ipvs.drainSeconds = spec.ipvs?.drainSeconds ?? 0
-        let recovery = try Recovery.recover(journal: journal, generations: generations, drivers: host.drivers)
-        if recovery != .nothingToDo {
-            current = try generations.current()
-            (plan, steps) = try makePlan(spec, role, host, current)
+        try requireNetAdmin()
+        if !DurableFiles.exists(environment.stateDirectory) {
+            // A first run checks the spec against the host before it creates even the state directory,
+            // so bad input leaves nothing behind. It plans again under the lock.
+            let (plan, _) = try makePlan(spec, role, try Host(environment, drainSeconds: 0), nil)
+            if !force { try Self.refuseForeignFiles(plan, nil) }
+        }
+        return try underChangeLock(drainSeconds: spec.ipvs?.drainSeconds ?? 0) { host, recovery in
+            let current = try generations.current()
+            let (plan, steps) = try makePlan(spec, role, host, current)
             if !force { try Self.refuseForeignFiles(plan, current) }
+            if plan.isEmpty && current?.steps == steps {
+                return RunReport(lines: [], generation: nil, recovery: recovery)
+            }
+            let number = try generations.nextNumber()
+            let generation = Generation(number: number, created: Clock.now(), spec: spec.yaml, summary: Self.summary(spec),
+                                        steps: steps, changes: plan.changes, previous: current)
+            var notes: [String] = []
+            let record = Commit("recording generation \(number)", perform: { try generations.save(generation) },
+                                retract: { try generations.retract(generation) })
+            try Executor(drivers: host.drivers, journal: journal)
+                .run(plan, header: .init(command: .setup, generation: number),
+                     commits: Self.reloads(plan.changes, role, environment.root, notes: { notes = $0 }) + [record])
+            return RunReport(lines: plan.lines(host.drivers), generation: number, recovery: recovery, notes: notes)
         }
-        if plan.isEmpty && current?.steps == steps {
-            return RunReport(lines: [], generation: nil, recovery: recovery)
-        }
-        let number = try generations.nextNumber()
-        try Executor(drivers: host.drivers, journal: journal).run(plan, header: .init(command: .setup, generation: number))
-        try generations.save(Generation(number: number, created: Clock.now(), spec: spec.yaml, summary: Self.summary(spec),
-                                        steps: steps, changes: plan.changes, previous: current))
-        try journal.remove()
-        return RunReport(lines: plan.lines(host.drivers), generation: number, recovery: recovery,
-                         notes: try ServiceReload.afterRun(plan.changes, role: role, root: environment.root))
     }
 
     /// Undoes the newest generation in force.
     public func rollback() throws -> RunReport {
-        let (host, _lock) = try openForChange()
-        _ = _lock
-        let recovery = try Recovery.recover(journal: journal, generations: generations, drivers: host.drivers)
-        guard var generation = try generations.current() else {
-            return RunReport(lines: [], generation: nil, recovery: recovery)
+        try requireNetAdmin()
+        return try underChangeLock(drainSeconds: 0) { host, recovery in
+            guard var generation = try generations.current() else {
+                return RunReport(lines: [], generation: nil, recovery: recovery)
+            }
+            let plan = Plan(steps: try Self.undoSteps(generation).map { try Planner.diff($0, host.drivers) })
+            generation.rolledBack = Clock.now()
+            let marked = generation
+            var notes: [String] = []
+            let record = Commit("recording generation \(generation.number) as rolled back",
+                                perform: { try generations.save(marked) }, retract: { try generations.retract(marked) })
+            let role = try? environment.roleCatalog.role(named: Self.roleName(generation), location: "generation \(generation.number)")
+            let reloads = role.map { Self.reloads(plan.changes, $0, environment.root, notes: { notes = $0 }) } ?? []
+            try Executor(drivers: host.drivers, journal: journal)
+                .run(plan, header: .init(command: .rollback, generation: generation.number), commits: reloads + [record])
+            return RunReport(lines: plan.lines(host.drivers), generation: generation.number, recovery: recovery, notes: notes)
         }
-        let plan = Plan(steps: try Self.undoSteps(generation).map { try Planner.diff($0, host.drivers) })
-        try Executor(drivers: host.drivers, journal: journal).run(plan, header: .init(command: .rollback, generation: generation.number))
-        generation.rolledBack = Clock.now()
-        try generations.save(generation)
-        try journal.remove()
-        let role = try? environment.roleCatalog.role(named: Self.roleName(generation), location: "generation \(generation.number)")
-        return RunReport(lines: plan.lines(host.drivers), generation: generation.number, recovery: recovery,
-                         notes: try role.map { try ServiceReload.afterRun(plan.changes, role: $0, root: environment.root) } ?? [])
     }
 
     /// Compares the host with the generation in force.
     public func status() throws -> StatusReport {
+        try FileLock.withLock(lockPath, .shared, wait: lockWait) { try unlockedStatus() }
+    }
+
+    private func unlockedStatus() throws -> StatusReport {
         guard let generation = try generations.current() else {
             return StatusReport(generation: nil, drift: [], interruptedRun: journal.exists)
         }
-        let host = try Host(environment)
+        let host = try Host(environment, drainSeconds: 0)
         let drift = try generation.steps.flatMap { step in
             try Planner.diff(step, host.drivers).changes.flatMap { Plan.lines($0, host.drivers) }
         }
@@ -98,7 +118,9 @@ public struct NodeAgent {
         return report
     }
 
-    public func history() throws -> [Generation] { try generations.all() }
+    public func history() throws -> [Generation] {
+        try FileLock.withLock(lockPath, .shared, wait: lockWait) { try generations.all() }
+    }
 
     /// Validates spec files without the host, each alone and the directors among them as HA
     /// clusters; throws `SpecErrors` with every problem.
@@ -170,18 +192,17 @@ public struct NodeAgent {
         }
     }
 
-    private func runLive(_ command: Journal.Header.Command, _ target: (DesiredStep, Generation) -> DesiredStep) throws -> RunReport {
-        let (host, _lock) = try openForChange()
-        _ = _lock
-        let recovery = try Recovery.recover(journal: journal, generations: generations, drivers: host.drivers)
-        guard let generation = try generations.current() else {
-            return RunReport(lines: [], generation: nil, recovery: recovery)
+    private func runLive(_ command: Journal.Header.Command, _ target: @escaping (DesiredStep, Generation) -> DesiredStep) throws -> RunReport {
+        try requireNetAdmin()
+        return try underChangeLock(drainSeconds: 0) { host, recovery in
+            guard let generation = try generations.current() else {
+                return RunReport(lines: [], generation: nil, recovery: recovery)
+            }
+            let live = try generation.steps.filter { !(try host.drivers.driver(for: $0.kind).persistsAcrossReboot) }
+            let plan = Plan(steps: try live.map { try Planner.diff(target($0, generation), host.drivers) })
+            try Executor(drivers: host.drivers, journal: journal).run(plan, header: .init(command: command, generation: generation.number))
+            return RunReport(lines: plan.lines(host.drivers), generation: generation.number, recovery: recovery)
         }
-        let live = try generation.steps.filter { !(try host.drivers.driver(for: $0.kind).persistsAcrossReboot) }
-        let plan = Plan(steps: try live.map { try Planner.diff(target($0, generation), host.drivers) })
-        try Executor(drivers: host.drivers, journal: journal).run(plan, header: .init(command: command, generation: generation.number))
-        try journal.remove()
-        return RunReport(lines: plan.lines(host.drivers), generation: generation.number, recovery: recovery)
     }
 
     // MARK: -
@@ -197,12 +218,33 @@ public struct NodeAgent {
         return (plan, steps)
     }
 
-    /// Checks the privilege before anything changes, then holds the state directory's lock for the run.
-    private func openForChange() throws -> (Host, FileLock) {
+    private func requireNetAdmin() throws {
         guard environment.mayChangeNetwork() else { throw NotPermitted() }
-        try DurableFiles.makeDirectories(environment.stateDirectory, mode: 0o700)
-        let lock = try FileLock("\(environment.stateDirectory)/lock")
-        return (try Host(environment), lock)
+    }
+
+    /// Holds the state directory's lock for `body`, having first finished what an interrupted run
+    /// left: recovery comes before any plan or refusal, because the interrupted run may have
+    /// written the very files a refusal would complain about.
+    private func underChangeLock<T>(drainSeconds: Int, _ body: (Host, Recovery.Outcome) throws -> T) throws -> T {
+        do {
+            try DurableFiles.makeDirectories(environment.stateDirectory, mode: 0o700)
+        } catch let error as HostError {
+            throw StateDirectoryUnusable(path: environment.stateDirectory, error: error)
+        }
+        return try FileLock.withLock(lockPath, .exclusive, wait: lockWait) {
+            let host = try Host(environment, drainSeconds: drainSeconds)
+            let recovery = try Recovery.recover(journal: journal, generations: generations, drivers: host.drivers)
+            return try body(host, recovery)
+        }
+    }
+
+    /// Telling the daemons whose files the run changed, as commits of the run: a failure undoes the
+    /// run, and after an undo they are told again so they read the restored files.
+    static func reloads(_ changes: [Change], _ role: Role, _ root: HostRoot, notes: @escaping ([String]) -> Void) -> [Commit] {
+        guard changes.contains(where: { $0.kind == FileDriver.kindName }) else { return [] }
+        return [Commit("telling daemons their files changed",
+                       perform: { notes(try ServiceReload.afterRun(changes, role: role, root: root)) },
+                       redo: { _ = try ServiceReload.afterRun(changes, role: role, root: root) })]
     }
 
     /// The generation's changes in reverse, each subject back to its prior state, grouped into runs of one kind.
@@ -257,12 +299,13 @@ private struct Host {
     let drivers: Drivers
     let ipvs: IPVSDriver
 
-    init(_ environment: NodeEnvironment) throws {
+    init(_ environment: NodeEnvironment, drainSeconds: Int) throws {
         let handle = IPVSHandle(environment.ipvs)
         view = HostView(addresses: try environment.addresses(), links: try environment.links(), routes: try environment.routes(),
                         packetFilter: environment.packetFilter(), ipvs: handle)
         ipvs = IPVSDriver(handle)
         ipvs.onDrain = environment.progress
+        ipvs.drainSeconds = drainSeconds
         drivers = Drivers([AddressDriver(view.addresses), LinkDriver(view.links), RouteDriver(view.routes), NftablesDriver(view.packetFilter),
                            SysctlDriver(try environment.sysctls()), ipvs, FileDriver(root: environment.root)])
     }

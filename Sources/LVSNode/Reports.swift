@@ -1,4 +1,5 @@
 import Engine
+import HostAccess
 
 /// What `plan` found: one line per pending change.
 public struct PlanReport {
@@ -34,5 +35,14 @@ public struct StatusReport {
 public struct NotPermitted: Error, CustomStringConvertible {
     public var description: String {
         "changing network state needs CAP_NET_ADMIN; run as root (or `lvs-node plan` to only look)"
+    }
+}
+
+/// The state directory cannot be created or used (a regular file in its place, a read-only disk).
+public struct StateDirectoryUnusable: Error, CustomStringConvertible {
+    public let path: String
+    public let error: HostError
+    public var description: String {
+        "cannot use the state directory \(path) (\(error)); give --state-dir a directory lvs-node can create and write"
     }
 }

@@ -28,7 +28,7 @@ struct CloudInitCommand: ParsableCommand {
     func run() throws {
         let log = CloudInitLog(path: location.environment.root.path("/var/log/lvs-node.log"))
         try ExitStatus.guarding {
-            let agent = NodeAgent(location.environment)
+            let agent = location.agent
             let source: NodeAgent.UserDataSource = userData.map { .file($0) } ?? .instance
             let report: RunReport?
             do {

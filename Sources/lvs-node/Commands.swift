@@ -16,7 +16,7 @@ struct Setup: ParsableCommand {
 
     func run() throws {
         try ExitStatus.guarding {
-            let agent = NodeAgent(location.environment)
+            let agent = location.agent
             if dryRun { return PlanCommand.show(try agent.plan(try spec.input(agent.environment))) }
             let report = try agent.setup(try spec.input(agent.environment), force: force)
             Output.recovery(report.recovery)
@@ -43,7 +43,7 @@ struct PlanCommand: ParsableCommand {
 
     func run() throws {
         try ExitStatus.guarding {
-            let agent = NodeAgent(location.environment)
+            let agent = location.agent
             return Self.show(try agent.plan(try spec.input(agent.environment)))
         }
     }
@@ -71,7 +71,7 @@ struct Status: ParsableCommand {
 
     func run() throws {
         try ExitStatus.guarding {
-            let report = try NodeAgent(location.environment).status()
+            let report = try location.agent.status()
             if report.interruptedRun {
                 print("warning: an interrupted run left a journal; the next setup or rollback will undo it")
             }
@@ -103,7 +103,7 @@ struct Rollback: ParsableCommand {
 
     func run() throws {
         try ExitStatus.guarding {
-            let report = try NodeAgent(location.environment).rollback()
+            let report = try location.agent.rollback()
             Output.recovery(report.recovery)
             guard let generation = report.generation else {
                 print("nothing to roll back: no generation is in force")
@@ -127,7 +127,7 @@ struct Start: ParsableCommand {
 
     func run() throws {
         try ExitStatus.guarding {
-            let report = try NodeAgent(location.environment).start()
+            let report = try location.agent.start()
             return Output.live(report, verb: "started")
         }
     }
@@ -141,7 +141,7 @@ struct Stop: ParsableCommand {
 
     func run() throws {
         try ExitStatus.guarding {
-            let report = try NodeAgent(location.environment).stop()
+            let report = try location.agent.stop()
             return Output.live(report, verb: "stopped")
         }
     }
@@ -154,7 +154,7 @@ struct History: ParsableCommand {
 
     func run() throws {
         try ExitStatus.guarding {
-            let generations = try NodeAgent(location.environment).history()
+            let generations = try location.agent.history()
             if generations.isEmpty { print("no generations") }
             for generation in generations {
                 let state = generation.rolledBack.map { "rolled back \($0)" } ?? "applied"
@@ -205,7 +205,7 @@ struct Check: ParsableCommand {
 
     func run() throws {
         try ExitStatus.guarding {
-            try NodeAgent(location.environment).check(files)
+            try location.agent.check(files)
             print("\(Output.count(files.count, "spec")) checked: no problems found")
             return ExitStatus.success
         }

@@ -14,6 +14,10 @@ enum ExitStatus {
     static let usage: Int32 = 64
     static let dataError: Int32 = 65
     static let missingFeature: Int32 = 69
+    static let software: Int32 = 70
+    static let cannotCreate: Int32 = 73
+    static let ioError: Int32 = 74
+    static let busy: Int32 = 75
     static let notPermitted: Int32 = 77
 
     static let help = """
@@ -25,6 +29,10 @@ enum ExitStatus {
           64  usage error (unknown flag, missing or conflicting options)
           65  bad data (an address, role, mode or spec file); nothing was changed
           69  the kernel lacks a needed feature; nothing was changed
+          70  an internal error; nothing was changed
+          73  the state directory cannot be created or used; nothing was changed
+          74  an I/O error reading the host or the state (a damaged generation or journal); nothing was changed
+          75  another lvs-node run holds the lock; nothing was changed (try again, or --wait SECONDS)
           77  not permitted (needs root / CAP_NET_ADMIN); nothing was changed
         """
 
@@ -53,7 +61,14 @@ enum ExitStatus {
         case let error as RunFailure: return (error.restored ? failedAndRestored : restoreFailed, "error: \(error)")
         case let error as Recovery.Failed: return (restoreFailed, "error: \(error)")
         case let error as MissingKernelFeature: return (missingFeature, "error: \(error)")
-        default: return (failedAndRestored, "error: \(error)")
+        case let error as FileLock.Busy: return (busy, "error: \(error)")
+        case let error as StateDirectoryUnusable: return (cannotCreate, "error: \(error)")
+        // Every change happens inside a run, whose failures are RunFailure: anything else came
+        // before the first change.
+        case let error as EngineError: return (ioError, "error: \(error)")
+        case let error as HostError: return (ioError, "error: \(error); nothing was changed")
+        case let error as BatchFailure: return (ioError, "error: \(error); nothing was changed")
+        default: return (software, "error: \(error); nothing was changed")
         }
     }
 
