@@ -12,7 +12,8 @@ enum SysctlStep {
         // A name for the spec's interface is left out when the spec has none.
         let desired = try values.filter { !spec.filling($0.key).contains("{interface}") }.map { entry -> Desired in
             let value = try entry.value.string("the value of \(entry.key)")
-            let key = SysctlKey(dotted: spec.filling(entry.key))
+            // Split the role's name, then fill each component: an interface name may hold dots (eth0.100).
+            let key = SysctlKey(entry.key.split(separator: ".", omittingEmptySubsequences: false).map { spec.filling(String($0)) })
             guard key.components.count >= 2, !key.components.contains(where: { $0.isEmpty || $0 == ".." }) else {
                 throw SpecError(entry.value.location, "'\(entry.key)' is not a sysctl name such as net.ipv4.ip_forward")
             }
