@@ -132,6 +132,22 @@ public enum Undo {
         return problems
     }
 
+    /// The changes `restore` would make now, in order, without making them.
+    public static func changes(_ intents: [(step: String, changes: [Change])], drivers: Drivers) throws -> [Change] {
+        var undo: [Change] = []
+        for intent in intents.reversed() {
+            let byKind = Dictionary(grouping: intent.changes.reversed(), by: \.kind)
+            for kind in orderedKinds(intent.changes.reversed()) {
+                let changes = byKind[kind] ?? []
+                let current = try drivers.driver(for: kind).read(changes.map(\.subject))
+                for (change, now) in zip(changes, current) where now != change.before {
+                    undo.append(Change(kind: kind, subject: change.subject, before: now, after: change.before))
+                }
+            }
+        }
+        return undo
+    }
+
     private static func orderedKinds(_ changes: ReversedCollection<[Change]>) -> [String] {
         var kinds: [String] = []
         for change in changes where !kinds.contains(change.kind) { kinds.append(change.kind) }

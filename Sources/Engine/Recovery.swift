@@ -17,6 +17,21 @@ public enum Recovery {
         }
     }
 
+    /// What the next `recover` will do, without doing it (for `status`).
+    public enum Pending: Equatable {
+        /// The run completed; only its journal is left to remove.
+        case removeJournal
+        /// The run is undone: these changes put the host back (empty when it already is).
+        case undo(command: String, generation: Int?, steps: Int, changes: [Change])
+    }
+
+    public static func pending(journal: Journal, generations: GenerationStore, drivers: Drivers) throws -> Pending? {
+        guard let contents = try journal.load() else { return nil }
+        if let header = contents.header, try isRecorded(header, generations) { return .removeJournal }
+        return .undo(command: contents.header?.command.rawValue ?? "run", generation: contents.header?.generation,
+                     steps: contents.intents.count, changes: try Undo.changes(contents.intents, drivers: drivers))
+    }
+
     public static func recover(journal: Journal, generations: GenerationStore, drivers: Drivers) throws -> Outcome {
         guard let contents = try journal.load() else { return .nothingToDo }
         if let header = contents.header, try isRecorded(header, generations) {

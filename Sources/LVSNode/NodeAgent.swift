@@ -101,14 +101,16 @@ public struct NodeAgent {
     }
 
     private func unlockedStatus() throws -> StatusReport {
-        guard let generation = try generations.current() else {
-            return StatusReport(generation: nil, drift: [], interruptedRun: journal.exists)
-        }
         let host = try Host(environment, drainSeconds: 0)
-        let drift = try generation.steps.flatMap { step in
+        let interrupted = try Recovery.pending(journal: journal, generations: generations, drivers: host.drivers)
+        var report = StatusReport(generation: try generations.current(), drift: [], interruptedRun: interrupted)
+        if case .undo(_, _, _, let changes)? = interrupted {
+            report.interruptedUndo = changes.flatMap { Plan.lines($0, host.drivers) }
+        }
+        guard let generation = report.generation else { return report }
+        report.drift = try generation.steps.flatMap { step in
             try Planner.diff(step, host.drivers).changes.flatMap { Plan.lines($0, host.drivers) }
         }
-        var report = StatusReport(generation: generation, drift: drift, interruptedRun: journal.exists)
         let ipvs = generation.steps.filter { $0.kind == IPVSDriver.kindName }.flatMap(\.desired)
         if !ipvs.isEmpty {
             let control = try host.view.ipvs.control()

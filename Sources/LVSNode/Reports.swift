@@ -26,7 +26,10 @@ public struct RunReport {
 public struct StatusReport {
     public var generation: Generation?
     public var drift: [String]
-    public var interruptedRun: Bool
+    /// What the next setup or rollback will do first about a run that was killed, if one was.
+    public var interruptedRun: Recovery.Pending?
+    /// The plan lines of `interruptedRun`'s undo.
+    public var interruptedUndo: [String] = []
     /// The kernel's IPVS table in `ipvsadm -Ln` style with drift marked, when the generation has one.
     public var ipvsTable: [String] = []
 }

@@ -65,32 +65,59 @@ struct PlanCommand: ParsableCommand {
 struct Status: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Compare the host with the last applied spec; print each difference.",
-        discussion: "Exits 0 when the host matches and 2 when it drifted; setup repairs drift.")
+        discussion: "Exits 0 when the host matches and 2 when it drifted or a killed run waits to be undone; setup repairs drift.")
 
     @OptionGroup var location: LocationOptions
 
     func run() throws {
         try ExitStatus.guarding {
             let report = try location.agent.status()
-            if report.interruptedRun {
-                print("warning: an interrupted run left a journal; the next setup or rollback will undo it")
-            }
+            Self.interrupted(report)
             guard let generation = report.generation else {
-                print("nothing applied: lvs-node has no generation in force")
-                return ExitStatus.success
+                if report.interruptedRun == nil {
+                    print("nothing applied: lvs-node has no generation in force")
+                    return ExitStatus.success
+                }
+                print("no generation is in force: once the interrupted run is undone, the host is as it was before lvs-node")
+                return ExitStatus.pending
             }
             print("generation \(generation.number) (\(generation.created)): \(generation.summary)")
             if !report.ipvsTable.isEmpty {
                 print("IP Virtual Server table:")
                 report.ipvsTable.forEach { print($0) }
             }
-            if report.drift.isEmpty {
+            if report.drift.isEmpty && report.interruptedRun == nil {
                 print("in place: the host matches")
                 return ExitStatus.success
+            }
+            if report.drift.isEmpty {
+                print("the host matches generation \(generation.number) once the interrupted run is undone")
+                return ExitStatus.pending
             }
             print("drifted: setup would make these changes")
             report.drift.forEach { print($0) }
             return ExitStatus.pending
+        }
+    }
+}
+
+extension Status {
+    /// A killed run is not "in place": say what the next setup or rollback does about it first.
+    static func interrupted(_ report: StatusReport) {
+        switch report.interruptedRun {
+        case nil: return
+        case .removeJournal?:
+            print("interrupted: a run was killed after recording its outcome; the next setup or rollback only removes its journal")
+        case .undo(let command, let generation, let steps, _)?:
+            let what = generation.map { "\(command) of generation \($0)" } ?? command
+            if report.interruptedUndo.isEmpty {
+                print("interrupted: a \(what) was killed after starting \(Output.count(steps, "step")); it had changed nothing "
+                      + "that is still different, and the next setup or rollback only removes its journal")
+            } else {
+                print("interrupted: a \(what) was killed after starting \(Output.count(steps, "step")); "
+                      + "the next setup or rollback first undoes it with these changes:")
+                report.interruptedUndo.forEach { print($0) }
+            }
         }
     }
 }

@@ -20,7 +20,9 @@ final class FakeNode {
                         mayChangeNetwork: { [unowned self] in self.mayChangeNetwork })
     }
 
-    var agent: NodeAgent { NodeAgent(environment) }
+    /// Waits for the lock: tests run in parallel threads, and a process another test spawns holds a copy
+    /// of every descriptor (the lock's included) until it execs, so a free lock can look held for an instant.
+    var agent: NodeAgent { NodeAgent(environment, lockWait: 10) }
     var stateDirectory: String { environment.stateDirectory }
 
     deinit { directory.remove() }

@@ -73,10 +73,11 @@ import TestSupport
         let node = FakeNode()
         try FileManager.default.createDirectory(atPath: node.stateDirectory, withIntermediateDirectories: true)
         let before = node.kernel.snapshot
+        let impatient = NodeAgent(node.environment, lockWait: 0)
         try FileLock.withLock("\(node.stateDirectory)/lock", .exclusive) {
-            #expect(throws: FileLock.Busy.self) { try node.agent.setup(FakeNode.realserver("192.0.2.10")) }
-            #expect(throws: FileLock.Busy.self) { try node.agent.rollback() }
-            #expect(throws: FileLock.Busy.self) { try node.agent.status() }
+            #expect(throws: FileLock.Busy.self) { try impatient.setup(FakeNode.realserver("192.0.2.10")) }
+            #expect(throws: FileLock.Busy.self) { try impatient.rollback() }
+            #expect(throws: FileLock.Busy.self) { try impatient.status() }
         }
         #expect(node.kernel.snapshot == before)
     }

@@ -45,6 +45,29 @@ final class RealserverKernelTests {
         #expect(result.stdout.contains("applied generation 1: 7 changes"))
     }
 
+    /// A killed run is not "in place": status says what the next run undoes, and exits 2.
+    @Test func statusAfterAKilledRunSaysWhatTheNextRunUndoesAndIsNotInPlace() throws {
+        let before = try snapshot()
+        #expect(try lvsNode("setup", "--role", "realserver", "--vip", "192.0.2.10").status == 0)
+        // What a run killed just before recording its generation leaves: its changes live and journaled.
+        let generations = directory.file("state/generations")
+        let record = try String(contentsOfFile: "\(generations)/000001", encoding: .utf8)
+        let changes = record.split(separator: "\n").filter { $0.hasPrefix("change\t") }
+        try ("begin\tsetup\t1\nintent\tall\t\(changes.count)\n" + changes.joined(separator: "\n") + "\n")
+            .write(toFile: directory.file("state/journal"), atomically: true, encoding: .utf8)
+        try FileManager.default.removeItem(atPath: "\(generations)/000001")
+
+        let status = try lvsNode("status")
+        #expect(status.status == 2, "\(status)")
+        #expect(status.stdout.contains("the next setup or rollback first undoes it"), "\(status)")
+        #expect(status.stdout.contains("- address 192.0.2.10/32 on lo (label lo:0)"), "\(status)")
+        #expect(!status.stdout.contains("nothing applied"), "\(status)")
+        let rollback = try lvsNode("rollback")
+        #expect(rollback.status == 0, "\(rollback)")
+        #expect(try snapshot() == before)
+        #expect(try lvsNode("status").status == 0)
+    }
+
     @Test func aSecondIdenticalSetupChangesNothingAndSaysSo() throws {
         try lvsNode("setup", "--role", "realserver", "--vip", "192.0.2.10")
         let before = try snapshot()
