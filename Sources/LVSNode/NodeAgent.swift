@@ -38,7 +38,8 @@ public struct NodeAgent {
             let current = try generations.current()
             let (plan, _) = try makePlan(spec, role, host, current)
             return PlanReport(lines: plan.lines(host.drivers), interruptedRun: journal.exists,
-                              foreignFiles: Self.foreignFiles(plan, current))
+                              foreignFiles: Self.foreignFiles(plan, current),
+                              rebootSurvival: RebootSurvival.lines(spec, root: environment.root.root))
         }
     }
 
@@ -70,7 +71,8 @@ public struct NodeAgent {
             try Executor(drivers: host.drivers, journal: journal)
                 .run(plan, header: .init(command: .setup, generation: number),
                      commits: Self.reloads(plan.changes, role, environment.root, notes: { notes = $0 }) + [record])
-            return RunReport(lines: plan.lines(host.drivers), generation: number, recovery: recovery, notes: notes)
+            return RunReport(lines: plan.lines(host.drivers), generation: number, recovery: recovery, notes: notes,
+                             rebootSurvival: RebootSurvival.lines(spec, root: environment.root.root))
         }
     }
 

@@ -22,10 +22,11 @@ enum PlatformDetection {
         return .none
     }
 
-    /// systemd where it runs or is installed, SysV where only /etc/init.d exists.
+    /// systemd where it runs or is installed, SysV where only init scripts exist: /etc/init.d, or
+    /// /etc/rc.d/init.d on the Red Hat family (where /etc/init.d is a link to it).
     static func initSystem(_ root: HostRoot) -> InitSystem {
         if isDirectory(root.path("/run/systemd/system")) || isDirectory(root.path("/etc/systemd/system")) { return .systemd }
-        if isDirectory(root.path("/etc/init.d")) { return .sysv }
+        if isDirectory(root.path("/etc/init.d")) || isDirectory(root.path("/etc/rc.d/init.d")) { return .sysv }
         return .none
     }
 

@@ -8,6 +8,8 @@ public struct PlanReport {
     public var interruptedRun: Bool
     /// Existing files lvs-node did not write that setup would replace (it refuses without --force).
     public var foreignFiles: [String]
+    /// What brings the state back after a reboot, and a warning when nothing does.
+    public var rebootSurvival: [String] = []
     public var hasChanges: Bool { !lines.isEmpty }
 }
 
@@ -20,6 +22,8 @@ public struct RunReport {
     public var recovery: Recovery.Outcome
     /// Daemons told to reload a changed file.
     public var notes: [String] = []
+    /// setup: what brings the state back after a reboot, and a warning when nothing does.
+    public var rebootSurvival: [String] = []
 }
 
 /// How the host compares with the generation in force.

@@ -22,6 +22,7 @@ struct Setup: ParsableCommand {
             Output.recovery(report.recovery)
             report.lines.forEach { print($0) }
             report.notes.forEach { print($0) }
+            report.rebootSurvival.forEach { print($0) }
             if let generation = report.generation {
                 print("applied generation \(generation): \(Output.count(Output.changeCount(report.lines), "change"))")
             } else {
@@ -56,6 +57,7 @@ struct PlanCommand: ParsableCommand {
         for path in report.foreignFiles {
             print("note: \(path) exists and was not written by lvs-node; setup refuses to replace it without --force")
         }
+        report.rebootSurvival.forEach { print($0) }
         let count = Output.changeCount(report.lines)
         print(report.hasChanges ? "\(Output.count(count, "change")) pending" : "no changes: the host matches the spec")
         return report.hasChanges ? ExitStatus.pending : ExitStatus.success

@@ -25,13 +25,26 @@ import TestSupport
     @Test func helpDocumentsTheCommandsAndExitStatuses() throws {
         let help = try runProcess(lvsNodeBinary, ["--help"])
         #expect(help.status == 0)
-        for word in ["setup", "plan", "status", "rollback", "history", "64", "65", "77"] {
+        for word in ["setup", "plan", "status", "rollback", "history", "64", "65", "73", "74", "75", "77"] {
             #expect(help.stdout.contains(word), "\(word) missing from --help")
         }
         let setup = try runProcess(lvsNodeBinary, ["setup", "--help"])
         for option in ["--root", "--state-dir", "--role", "--mode", "--vip", "--config", "--dry-run"] {
             #expect(setup.stdout.contains(option), "\(option) missing from setup --help")
         }
+    }
+
+    /// Whether the state survives a reboot is said in every plan, and a root with no boot path is warned about.
+    @Test func thePlanSaysWhatBringsTheStateBackAfterAReboot() throws {
+        let bare = try lvsNode(["plan", "--role", "realserver", "--vip", "192.0.2.10"])
+        #expect(bare.stdout.contains("after a reboot: sysctl.d (persist none, init none)"), "\(bare)")
+        #expect(bare.stdout.contains("warning: this host loses its VIPs at the next reboot"), "\(bare)")
+        for directory in ["etc/netplan", "etc/systemd/system"] {
+            try FileManager.default.createDirectory(atPath: self.directory.file("root/\(directory)"), withIntermediateDirectories: true)
+        }
+        let ubuntu = try lvsNode(["plan", "--role", "realserver", "--vip", "192.0.2.10"])
+        #expect(ubuntu.stdout.contains("after a reboot: sysctl.d, netplan, a systemd unit running lvs-node start (persist netplan, init systemd)"), "\(ubuntu)")
+        #expect(!ubuntu.stdout.contains("warning"), "\(ubuntu)")
     }
 
     @Test(arguments: [

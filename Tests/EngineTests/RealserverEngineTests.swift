@@ -71,6 +71,21 @@ import TestSupport
         #expect(spec.initSystem == .none)
     }
 
+    /// CentOS 6 keeps its scripts in /etc/rc.d/init.d and links /etc/init.d and /etc/rcN.d to rc.d.
+    @Test func aCentOSStyleRootIsSysV() throws {
+        let node = FakeNode()
+        for level in 0...6 {
+            try FileManager.default.createDirectory(atPath: node.directory.file("etc/rc.d/rc\(level).d"), withIntermediateDirectories: true)
+            try FileManager.default.createSymbolicLink(atPath: node.directory.file("etc/rc\(level).d"), withDestinationPath: "rc.d/rc\(level).d")
+        }
+        try FileManager.default.createDirectory(atPath: node.directory.file("etc/rc.d/init.d"), withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: node.directory.file("etc/init.d"), withDestinationPath: "rc.d/init.d")
+        try "ID=\"centos\"\nID_LIKE=\"rhel fedora\"\n".write(toFile: node.directory.file("etc/os-release"), atomically: true, encoding: .utf8)
+        let (spec, _) = try node.agent.resolve(FakeNode.realserver("192.0.2.10"))
+        #expect(spec.initSystem == .sysv)
+        #expect(spec.persist == .ifcfg)
+    }
+
     @Test func initAutoFollowsTheRoot() throws {
         let node = FakeNode()
         try FileManager.default.createDirectory(atPath: node.directory.file("etc/init.d"), withIntermediateDirectories: true)
