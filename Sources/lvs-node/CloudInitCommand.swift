@@ -9,10 +9,10 @@ struct CloudInitCommand: ParsableCommand {
         commandName: "cloud-init",
         abstract: "Apply the lvs_node: spec of the cloud-init user-data (first boot and every boot).",
         discussion: """
-            Reads the user-data with `cloud-init query userdata` where cloud-init is installed, else from
-            /var/lib/cloud/instance/user-data.txt under --root, or from --user-data FILE; multi-part MIME
-            user-data is searched for its text/cloud-config parts. Without an lvs_node: key it does nothing.
-            Output also goes to /var/log/lvs-node.log. A failure leaves the host as it was and exits non-zero,
+            Reads the user-data with `cloud-init query userdata` where cloud-init is installed, else from \
+            /var/lib/cloud/instance/user-data.txt under --root, or from --user-data FILE; multi-part MIME \
+            user-data is searched for its text/cloud-config parts. Without an lvs_node: key it does nothing. \
+            Output also goes to /var/log/lvs-node.log. A failure leaves the host as it was and exits non-zero, \
             so cloud-init reports the module as failed.
             """)
 

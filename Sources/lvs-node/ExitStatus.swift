@@ -20,19 +20,23 @@ enum ExitStatus {
     static let busy: Int32 = 75
     static let notPermitted: Int32 = 77
 
+    /// Each line fits 80 columns: argument-parser wraps longer ones back to column 0.
     static let help = """
         Exit statuses:
-          0   success; for plan: nothing would change; for status: the host matches
+          0   success; plan: nothing would change; status: the host matches
           1   a change failed and every change of that run was undone
-          2   plan: changes are pending; status: the host drifted from the last applied spec
+          2   plan: changes are pending; status: the host drifted, or a killed run
+              waits to be undone
           3   undoing a failed change failed too: check the listed items by hand
           64  usage error (unknown flag, missing or conflicting options)
           65  bad data (an address, role, mode or spec file); nothing was changed
           69  the kernel lacks a needed feature; nothing was changed
           70  an internal error; nothing was changed
           73  the state directory cannot be created or used; nothing was changed
-          74  an I/O error reading the host or the state (a damaged generation or journal); nothing was changed
-          75  another lvs-node run holds the lock; nothing was changed (try again, or --wait SECONDS)
+          74  an I/O error reading the host or the state, or a damaged generation
+              or journal; nothing was changed
+          75  another lvs-node run holds the lock; nothing was changed (try again,
+              or pass --wait SECONDS)
           77  not permitted (needs root / CAP_NET_ADMIN); nothing was changed
         """
 

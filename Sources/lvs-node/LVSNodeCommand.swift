@@ -1,4 +1,5 @@
 import ArgumentParser
+import Glibc
 
 struct LVSNodeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -22,8 +23,15 @@ struct LVSNodeCommand: ParsableCommand {
 /// anything unexpected go through the whole tree as usual.
 @main
 enum Entry {
+    static func byName(_ name: String) -> ParsableCommand.Type? { LVSNodeCommand.byName[name] }
+
     static func main() {
         let arguments = Array(CommandLine.arguments.dropFirst())
+        if arguments.first == "help", arguments.count > 1, byName(arguments[1]) == nil {
+            // argument-parser would print the main help and exit 0 for a command that does not exist.
+            ExitStatus.printError("error: no such command '\(arguments[1])'; the commands are: \(LVSNodeCommand.byName.keys.sorted().joined(separator: ", "))")
+            exit(ExitStatus.usage)
+        }
         guard let name = arguments.first,
               let command = LVSNodeCommand.byName[name],
               !arguments.contains(where: { ["-h", "--help", "help", "--generate-completion-script"].contains($0) }) else {

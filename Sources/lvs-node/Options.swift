@@ -11,7 +11,7 @@ struct LocationOptions: ParsableArguments {
             help: ArgumentHelp("Journal and generations (default: /var/lib/lvs-node under --root).", valueName: "dir"))
     var stateDirectory: String?
 
-    @Option(help: ArgumentHelp("Wait up to this long for another lvs-node run to finish (default: 0, exit 75 at once).", valueName: "seconds"))
+    @Option(help: ArgumentHelp("Wait up to this long for another lvs-node run to finish (0: exit 75 at once).", valueName: "seconds"))
     var wait: Int = 0
 
     /// The operations, on the host (or under --root) this invocation names.

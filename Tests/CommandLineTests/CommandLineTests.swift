@@ -28,6 +28,12 @@ import TestSupport
         for word in ["setup", "plan", "status", "rollback", "history", "64", "65", "73", "74", "75", "77"] {
             #expect(help.stdout.contains(word), "\(word) missing from --help")
         }
+        // No line of the status table wraps back to column 0.
+        let table = help.stdout.components(separatedBy: "Exit statuses:\n").last?.components(separatedBy: "\n\n").first ?? ""
+        #expect(!table.isEmpty && table.split(separator: "\n").allSatisfy { $0.hasPrefix("  ") }, "\(table)")
+        let unknown = try runProcess(lvsNodeBinary, ["help", "bogus"])
+        #expect(unknown.status == 64, "\(unknown)")
+        #expect(unknown.stderr.contains("no such command 'bogus'"))
         let setup = try runProcess(lvsNodeBinary, ["setup", "--help"])
         for option in ["--root", "--state-dir", "--role", "--mode", "--vip", "--config", "--dry-run"] {
             #expect(setup.stdout.contains(option), "\(option) missing from setup --help")
