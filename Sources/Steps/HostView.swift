@@ -20,21 +20,27 @@ public struct HostView {
         self.ipvs = ipvs
     }
 
-    /// The interface whose directly connected network holds `gateway`, or nil.
-    func interface(reaching gateway: String) throws -> String? {
-        guard let target = IPAddress(gateway) else { return nil }
-        for address in try addresses.addresses() where address.prefixLength < (address.isIPv6 ? 128 : 32) {
-            if let local = IPAddress(address.address), target.isInside(local, prefixLength: address.prefixLength) {
-                return address.interface
-            }
-        }
-        return nil
+    /// The interface whose directly connected network holds `gateway`, or nil: a network the host has
+    /// an address on, or one that `adding` (the same spec's addresses, applied earlier in the run) gives it.
+    func interface(reaching gateway: IPAddress, adding: [InterfaceCIDR] = []) throws -> String? {
+        try connected(adding).first { gateway.isInside($0.network, prefixLength: $0.prefixLength) }?.interface
     }
 
     /// The directly connected networks, as `network/prefix`.
-    func connectedNetworks() throws -> Set<String> {
-        Set(try addresses.addresses().compactMap { address in
-            IPAddress(address.address).map { "\($0.network(prefixLength: address.prefixLength))/\(address.prefixLength)" }
-        })
+    func connectedNetworks(adding: [InterfaceCIDR] = []) throws -> Set<String> {
+        Set(try connected(adding).map { "\($0.network)/\($0.prefixLength)" })
+    }
+
+    /// Networks a gateway could be on: host addresses (a /32 or /128 holds no gateway) on any device but lo.
+    func gatewayNetworks(adding: [InterfaceCIDR] = []) throws -> [String] {
+        try connected(adding).filter { $0.interface != "lo" && $0.prefixLength < $0.network.maximumPrefixLength }
+            .map { "\($0.network)/\($0.prefixLength) on \($0.interface)" }.sorted()
+    }
+
+    private func connected(_ adding: [InterfaceCIDR]) throws -> [(interface: String, network: IPAddress, prefixLength: Int)] {
+        let live = try addresses.addresses().compactMap { address in
+            IPAddress(address.address).map { (address.interface, $0.network(prefixLength: address.prefixLength), address.prefixLength) }
+        }
+        return live + adding.map { ($0.interface, $0.address.network(prefixLength: $0.prefixLength), $0.prefixLength) }
     }
 }

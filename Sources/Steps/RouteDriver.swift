@@ -96,10 +96,16 @@ enum RouteStep {
         } else {
             wanted = spec.routes.map { ($0.destination, $0.via, "--route") }
         }
-        let connected = try host.connectedNetworks()
+        // The router's own addresses come before its routes in the run, so they count as connected.
+        let adding = spec.addresses
+        let connected = try host.connectedNetworks(adding: adding)
         let desired = try wanted.map { destination, gateway, location -> Desired in
-            guard let device = try host.interface(reaching: gateway.description) else {
-                throw SpecError(location, "the gateway \(gateway) is on no directly connected network of this host; give an address on one of: \(connected.sorted().joined(separator: ", "))")
+            guard let device = try host.interface(reaching: gateway, adding: adding) else {
+                let networks = try host.gatewayNetworks(adding: adding)
+                let hint = networks.isEmpty
+                    ? "this host has no address on a network other than lo; add one on the gateway's network (--address DEVICE=ADDRESS/PREFIX, or addresses: in the spec)"
+                    : "the connected networks are \(networks.joined(separator: ", ")); add an address on the gateway's network, or route through a gateway on one of them"
+                throw SpecError(location, "the gateway \(gateway) is on no directly connected network of this host: \(hint)")
             }
             if connected.contains(destination) {
                 throw SpecError(location, "\(destination) is directly connected already; a static route would shadow the interface route")

@@ -28,6 +28,25 @@ final class CloudInitKernelTests {
         try text.write(toFile: root + "/var/lib/cloud/instance/user-data.txt", atomically: true, encoding: .utf8)
     }
 
+    /// The router example's hook runs at every boot: on a fresh host (eth1 without an address) it must
+    /// apply, and the next boot must change nothing.
+    @Test func theRouterExampleAppliesOnAFreshHostAndEveryBootAfter() throws {
+        let examples = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../examples/cloud-init").standardized
+        let peer = try NetworkNamespace()
+        defer { peer.remove() }
+        let veth = try runProcess(which("ip")!, ["link", "add", "eth1", "netns", namespace.name, "type", "veth", "peer", "name", "eth0", "netns", peer.name])
+        #expect(veth.status == 0, "\(veth)")
+        try namespace.ip(["link", "set", "eth1", "up"])
+        let userData = examples.appendingPathComponent("router.yaml").path
+        let first = try cloudInit(["--user-data", userData])
+        #expect(first.status == 0, "\(first)")
+        let route = try namespace.ip(["-j", "route", "show", "198.51.100.0/24"])
+        #expect(route.contains("\"gateway\":\"203.0.113.1\"") && route.contains("\"dev\":\"eth1\""), "\(route)")
+        let again = try cloudInit(["--user-data", userData])
+        #expect(again.status == 0, "\(again)")
+        #expect(again.stdout.contains("no changes needed"), "\(again)")
+    }
+
     @Test func everyBootIsSafeAndTheHookComesAndGoesWithTheGeneration() throws {
         try writeUserData("#cloud-config\nlvs_node:\n  role: realserver\n  vips: [192.0.2.10]\n  persist: none\n  init: none\n")
         let first = try cloudInit(["--install-hook"])

@@ -83,6 +83,22 @@ final class ModesKernelTests {
         #expect(unreachable.stderr.contains("is on no directly connected network"))
     }
 
+    /// README's router example on a host whose eth1 has no address yet: the spec's own address makes
+    /// the gateway's network connected.
+    @Test func theReadmeRouterExampleWorksOnAnInterfaceWithoutAnAddress() throws {
+        let router = try namespace(), right = try namespace()
+        try link(router, "eth1", right, "eth0")
+        let setup = try lvsNode(router, ["setup", "--role", "router", "--address", "eth1=203.0.113.200/24",
+                                         "--route", "198.51.100.0/24 via 203.0.113.254"])
+        #expect(setup.status == 0, "\(setup)")
+        let route = try router.ip(["-j", "route", "show", "198.51.100.0/24"])
+        #expect(route.contains("\"gateway\":\"203.0.113.254\"") && route.contains("\"dev\":\"eth1\""), "\(route)")
+        let unreachable = try lvsNode(router, ["plan", "--role", "router", "--route", "198.51.100.0/24 via 192.0.2.254"], state: "other")
+        #expect(unreachable.status == 65)
+        #expect(unreachable.stderr.contains("the connected networks are 203.0.113.0/24 on eth1"), "\(unreachable)")
+        #expect(!unreachable.stderr.contains("127.0.0.0/8"), "\(unreachable)")
+    }
+
     @Test func theRouterForwardsAndCarriesLabelledAddressesAndRoutes() throws {
         let router = try namespace(), left = try namespace(), right = try namespace()
         try link(router, "eth0", left, "eth0")
