@@ -18,6 +18,16 @@ public enum FileLock {
         }
     }
 
+    /// The lock file cannot be opened or created: its directory is not one (a regular file in the way),
+    /// or cannot be written.
+    public struct CannotOpen: Error, CustomStringConvertible {
+        public let path: String
+        public let error: HostError
+        public var description: String {
+            "cannot use the state directory's lock \(path) (\(error.detail)); give --state-dir a directory lvs-node can create and write"
+        }
+    }
+
     /// Runs `body` holding the lock on `path`, waiting up to `wait` seconds for it. A shared lock on a
     /// lock file that does not exist yet is not needed (nothing has been written), so `body` runs unlocked.
     public static func withLock<T>(_ path: String, _ mode: Mode, wait: Int = 0, _ body: () throws -> T) throws -> T {
@@ -28,7 +38,7 @@ public enum FileLock {
         }
         if fd < 0 {
             if mode == .shared && (errno == ENOENT || errno == EACCES) { return try body() }
-            throw HostError(operation: "opening the lock", subject: path, errno: errno)
+            throw CannotOpen(path: path, error: HostError(operation: "opening the lock", subject: path, errno: errno))
         }
         defer { close(fd) }
         try acquire(fd, mode, path: path, wait: wait)

@@ -67,6 +67,7 @@ enum ExitStatus {
         case let error as MissingKernelFeature: return (missingFeature, "error: \(error)")
         case let error as FileLock.Busy: return (busy, "error: \(error)")
         case let error as StateDirectoryUnusable: return (cannotCreate, "error: \(error)")
+        case let error as FileLock.CannotOpen: return (cannotCreate, "error: \(error)")
         // Every change happens inside a run, whose failures are RunFailure: anything else came
         // before the first change.
         case let error as EngineError: return (ioError, "error: \(error)")

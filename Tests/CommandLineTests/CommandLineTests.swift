@@ -124,6 +124,18 @@ import TestSupport
         #expect(history.stdout.contains("no generations"))
         #expect(nothingWritten)
     }
+
+    /// A state directory that is a regular file is 73 for every command, never 1, and nothing changes.
+    @Test(arguments: [["setup", "--role", "realserver", "--vip", "192.0.2.10"], ["rollback"], ["status"], ["history"]])
+    func aStateDirectoryThatIsAFileIs73(arguments: [String]) throws {
+        let file = directory.file("state-file")
+        try Data("not a directory\n".utf8).write(to: URL(fileURLWithPath: file))
+        let all = arguments + ["--root", directory.file("root"), "--state-dir", file]
+        let result = try namespace.map { try $0.run(lvsNodeBinary, all) } ?? runProcess(lvsNodeBinary, all)
+        #expect(result.status == 73, "\(result)")
+        #expect(result.stderr.contains("give --state-dir a directory"), "\(result)")
+        #expect(directory.tree().keys.sorted() == ["state-file"])
+    }
 }
 
 /// The director on a kernel without IPVS (the development and CI machines'): refused with the
