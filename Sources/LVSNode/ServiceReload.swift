@@ -45,9 +45,9 @@ struct ServiceReload {
         return try declared(in: role).filter { changed.contains($0.path) }.map { reload in
             switch try ProcessSignal.send(reload.signal, pidFile: root.path(reload.pidFile), process: reload.process) {
             case .sent(let pid):
-                return "reloaded \(reload.path): SIG\(reload.signalName) to \(reload.process) (process \(pid))"
+                return "reloaded \(reload.path): SIG\(reload.signalName) to process \(pid)"
             case .notRunning:
-                return "\(reload.path) changed; \(reload.process) is not running (no live process in \(reload.pidFile)), so it takes effect when it starts"
+                return "\(reload.path) changed; its daemon is not running (no live process in \(reload.pidFile)), so it takes effect when it starts"
             case .otherProcess(let pid, let comm):
                 return "\(reload.path) changed; \(reload.process) is not running: \(reload.pidFile) names process \(pid), which is '\(comm)', "
                     + "not \(reload.process), so nothing was signalled; the file takes effect when \(reload.process) starts"
