@@ -11,8 +11,9 @@ public final class NetlinkRoutes: RouteControl {
         var raw: OpaquePointer?
         let rc = rtnl_route_alloc_cache(socket.handle, ipv6 ? AF_INET6 : AF_INET, 0, &raw)
         guard rc >= 0, let raw else { throw RouteSocket.error(rc, "listing", "routes") }
+        let cache = NetlinkCache(raw)  // owned before anything else can throw
         let names = try LinkTable.names(socket)
-        return NetlinkCache(raw).withObjects { $0.compactMap { route -> RouteEntry? in
+        return cache.withObjects { $0.compactMap { route -> RouteEntry? in
             guard rtnl_route_get_table(route) == RT_TABLE_MAIN.rawValue, rtnl_route_get_type(route) == RTN_UNICAST,
                   let dst = rtnl_route_get_dst(route), Self.destination(dst) == destination else { return nil }
             var gateway: String?, device: String?
