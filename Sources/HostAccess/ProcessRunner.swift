@@ -53,7 +53,10 @@ public enum ProcessRunner {
         return true
     }()
 
-    private static func ignoreBrokenPipes() { _ = brokenPipesIgnored }
+    /// Ignores SIGPIPE in this process (idempotent; `run` calls it before its first spawn). The
+    /// command line may call it at start-up too, so a reader of its output that goes away early is
+    /// an EPIPE rather than the death of a run before its undo.
+    public static func ignoreBrokenPipes() { _ = brokenPipesIgnored }
 
     static func monotonicMilliseconds() -> Int64 {
         var now = timespec()
@@ -96,9 +99,11 @@ private final class ChildProcess {
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
-        // The child starts with default dispositions (SIGPIPE included) and nothing blocked.
+        // The child gets SIGPIPE back (the agent's own choice to ignore it is not the child's) and starts
+        // with nothing blocked; other ignored signals (nohup's SIGHUP) are the operator's and stay.
         var defaults = sigset_t(), none = sigset_t()
-        sigfillset(&defaults)
+        sigemptyset(&defaults)
+        sigaddset(&defaults, SIGPIPE)
         sigemptyset(&none)
         posix_spawnattr_setsigdefault(&attributes, &defaults)
         posix_spawnattr_setsigmask(&attributes, &none)
