@@ -15,3 +15,5 @@
 #include <netlink/genl/ctrl.h>
 #include <linux/if.h>
 #include <linux/ip_vs.h>
+// Not netlink, but the same C boundary: a pidfd pins the process a reload signals (ProcessSignal).
+#include <sys/pidfd.h>

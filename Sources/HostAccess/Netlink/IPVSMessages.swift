@@ -120,22 +120,118 @@ public enum IPVSMessages {
 
     // MARK: - reading
 
-    /// The attributes of one genetlink message, by IPVS_CMD_ATTR_*; nil for a message of another kind.
-    static func attributes(_ header: UnsafeMutablePointer<nlmsghdr>) -> [UnsafeMutablePointer<nlattr>?]? {
-        var table = [UnsafeMutablePointer<nlattr>?](repeating: nil, count: Int(IPVS_CMD_ATTR_TIMEOUT_UDP) + 1)
-        guard genlmsg_parse(header, 0, &table, Int32(table.count - 1), nil) >= 0 else { return nil }
+    /// The attribute policies of the replies, as ipvsadm's libipvs declares them: libnl refuses an
+    /// attribute shorter than its type (or a string without its NUL), so every `nla_get_*` below reads
+    /// inside the attribute it was handed.
+    private static let commandPolicy = policy(count: Int(__IPVS_CMD_ATTR_MAX), [
+        (IPVS_CMD_ATTR_SERVICE, NLA_NESTED, 0, 0), (IPVS_CMD_ATTR_DEST, NLA_NESTED, 0, 0),
+        (IPVS_CMD_ATTR_DAEMON, NLA_NESTED, 0, 0), (IPVS_CMD_ATTR_TIMEOUT_TCP, NLA_U32, 4, 0),
+        (IPVS_CMD_ATTR_TIMEOUT_TCP_FIN, NLA_U32, 4, 0), (IPVS_CMD_ATTR_TIMEOUT_UDP, NLA_U32, 4, 0),
+    ])
+
+    private static let servicePolicy = policy(count: Int(__IPVS_SVC_ATTR_MAX), [
+        (IPVS_SVC_ATTR_AF, NLA_U16, 2, 0), (IPVS_SVC_ATTR_PROTOCOL, NLA_U16, 2, 0),
+        (IPVS_SVC_ATTR_ADDR, NLA_UNSPEC, 4, 16), (IPVS_SVC_ATTR_PORT, NLA_U16, 2, 0),
+        (IPVS_SVC_ATTR_FWMARK, NLA_U32, 4, 0),
+        (IPVS_SVC_ATTR_SCHED_NAME, NLA_STRING, 1, Int(IP_VS_SCHEDNAME_MAXLEN)),
+        // struct ip_vs_flags { flags; mask }
+        (IPVS_SVC_ATTR_FLAGS, NLA_UNSPEC, 8, 8),
+        (IPVS_SVC_ATTR_TIMEOUT, NLA_U32, 4, 0), (IPVS_SVC_ATTR_NETMASK, NLA_U32, 4, 0),
+        (IPVS_SVC_ATTR_STATS, NLA_NESTED, 0, 0),
+        (IPVS_SVC_ATTR_PE_NAME, NLA_STRING, 1, Int(IP_VS_PENAME_MAXLEN)),
+        (IPVS_SVC_ATTR_STATS64, NLA_NESTED, 0, 0),
+    ])
+
+    private static let destinationPolicy = policy(count: Int(__IPVS_DEST_ATTR_MAX), [
+        (IPVS_DEST_ATTR_ADDR, NLA_UNSPEC, 4, 16), (IPVS_DEST_ATTR_PORT, NLA_U16, 2, 0),
+        (IPVS_DEST_ATTR_FWD_METHOD, NLA_U32, 4, 0), (IPVS_DEST_ATTR_WEIGHT, NLA_U32, 4, 0),
+        (IPVS_DEST_ATTR_U_THRESH, NLA_U32, 4, 0), (IPVS_DEST_ATTR_L_THRESH, NLA_U32, 4, 0),
+        (IPVS_DEST_ATTR_ACTIVE_CONNS, NLA_U32, 4, 0), (IPVS_DEST_ATTR_INACT_CONNS, NLA_U32, 4, 0),
+        (IPVS_DEST_ATTR_PERSIST_CONNS, NLA_U32, 4, 0), (IPVS_DEST_ATTR_STATS, NLA_NESTED, 0, 0),
+        (IPVS_DEST_ATTR_ADDR_FAMILY, NLA_U16, 2, 0), (IPVS_DEST_ATTR_STATS64, NLA_NESTED, 0, 0),
+        (IPVS_DEST_ATTR_TUN_TYPE, NLA_U8, 1, 0), (IPVS_DEST_ATTR_TUN_PORT, NLA_U16, 2, 0),
+        (IPVS_DEST_ATTR_TUN_FLAGS, NLA_U16, 2, 0),
+    ])
+
+    /// A policy table indexed by attribute type, `count` entries (the uapi's `__…_MAX`): (type, kind, minlen, maxlen).
+    private static func policy(count: Int, _ entries: [(Int, Int, Int, Int)]) -> [nla_policy] {
+        var table = [nla_policy](repeating: nla_policy(), count: count)
+        for (type, kind, minimum, maximum) in entries where type < count {
+            table[type] = nla_policy(type: UInt16(kind), minlen: UInt16(minimum), maxlen: UInt16(maximum))
+        }
         return table
     }
 
-    private static func nested(_ attribute: UnsafeMutablePointer<nlattr>?, max: Int32) -> [UnsafeMutablePointer<nlattr>?]? {
+    /// The attributes parsed by `policy`; nil when one breaks it (a truncated or oversized attribute).
+    private static func parseAttributes(_ policy: [nla_policy], _ parser: (UnsafeMutablePointer<UnsafeMutablePointer<nlattr>?>, Int32,
+                                                               UnsafePointer<nla_policy>) -> Int32) -> [UnsafeMutablePointer<nlattr>?]? {
+        var table = [UnsafeMutablePointer<nlattr>?](repeating: nil, count: policy.count)
+        let rc = policy.withUnsafeBufferPointer { rules in
+            table.withUnsafeMutableBufferPointer { parser($0.baseAddress!, Int32(policy.count - 1), rules.baseAddress!) }
+        }
+        return rc >= 0 ? table : nil
+    }
+
+    /// Walks one datagram of replies and hands the attributes of each message answering `sequence` to
+    /// `parse`, while the datagram's bytes are alive (no attribute pointer outlives this call). Returns
+    /// the values and whether the answer is complete; throws on the kernel's error, or on a message
+    /// whose lengths or attributes do not hold together (never reading past its end).
+    static func replies<T>(in datagram: UnsafeMutableRawBufferPointer, sequence: UInt32, isDump: Bool,
+                           what: String, subject: String,
+                           parse: ([UnsafeMutablePointer<nlattr>?]) throws -> T?) throws -> (values: [T], finished: Bool) {
+        let headerSize = MemoryLayout<nlmsghdr>.size
+        var values: [T] = []
+        var finished = false
+        var offset = 0
+        while offset + headerSize <= datagram.count {
+            let header = datagram.loadUnaligned(fromByteOffset: offset, as: nlmsghdr.self)
+            let length = Int(header.nlmsg_len)
+            guard length >= headerSize, length <= datagram.count - offset else {
+                throw HostError(operation: what, subject: "\(subject): a reply of \(length) bytes in \(datagram.count - offset)", errno: EBADMSG)
+            }
+            let start = offset
+            offset += min((length + 3) & ~3, datagram.count - offset)
+            guard header.nlmsg_seq == sequence else { continue }
+            switch Int32(header.nlmsg_type) {
+            case NLMSG_DONE:
+                finished = true
+            case NLMSG_ERROR:
+                guard length >= headerSize + 4 else {
+                    throw HostError(operation: what, subject: "\(subject): a truncated error reply", errno: EBADMSG)
+                }
+                let code = datagram.loadUnaligned(fromByteOffset: start + headerSize, as: Int32.self)
+                if code != 0 { throw HostError(operation: what, subject: subject, errno: code == Int32.min ? EINVAL : -code) }
+                finished = true
+            default:
+                // libnl reads the message as its struct; Swift itself reads these bytes only with loadUnaligned.
+                let message = UnsafeMutablePointer<nlmsghdr>(OpaquePointer(datagram.baseAddress! + start))
+                guard let attributes = parseAttributes(commandPolicy, { genlmsg_parse(message, 0, $0, $1, $2) }) else {
+                    throw HostError(operation: what, subject: "\(subject): a reply whose attributes are malformed", errno: EBADMSG)
+                }
+                do {
+                    if let value = try parse(attributes) { values.append(value) }
+                } catch is MalformedAttribute {
+                    throw HostError(operation: what, subject: "\(subject): a reply whose attributes are malformed", errno: EBADMSG)
+                }
+                if !isDump { finished = true }
+            }
+        }
+        return (values, finished)
+    }
+
+    /// A nested attribute that breaks its policy.
+    struct MalformedAttribute: Error {}
+
+    /// The attributes inside `attribute`; nil when it is absent, `MalformedAttribute` when they break `policy`.
+    private static func nested(_ attribute: UnsafeMutablePointer<nlattr>?, _ policy: [nla_policy]) throws -> [UnsafeMutablePointer<nlattr>?]? {
         guard let attribute else { return nil }
-        var table = [UnsafeMutablePointer<nlattr>?](repeating: nil, count: Int(max) + 1)
-        guard nla_parse_nested(&table, max, attribute, nil) >= 0 else { return nil }
+        guard let table = parseAttributes(policy, { nla_parse_nested($0, $1, attribute, $2) }) else { throw MalformedAttribute() }
         return table
     }
 
-    static func service(from attributes: [UnsafeMutablePointer<nlattr>?]) -> IPVSService? {
-        guard let fields = nested(attributes[Int(IPVS_CMD_ATTR_SERVICE)], max: Int32(IPVS_SVC_ATTR_STATS64)),
+    /// The service in a reply's attributes; nil when it is malformed or of a kind lvs-node does not manage.
+    static func service(from attributes: [UnsafeMutablePointer<nlattr>?]) throws -> IPVSService? {
+        guard let fields = try nested(attributes[Int(IPVS_CMD_ATTR_SERVICE)], servicePolicy),
               let af = fields[Int(IPVS_SVC_ATTR_AF)].map({ Int32(nla_get_u16($0)) }) else { return nil }
         let key: IPVSServiceKey
         if let mark = fields[Int(IPVS_SVC_ATTR_FWMARK)].map({ nla_get_u32($0) }), mark != 0 {
@@ -147,19 +243,17 @@ public enum IPVSMessages {
                   let port = fields[Int(IPVS_SVC_ATTR_PORT)].map({ UInt16(bigEndian: nla_get_u16($0)) }) else { return nil }
             key = .address(proto, address: address, port: port)
         }
+        // The policy guarantees the NUL inside the attribute.
         let scheduler = fields[Int(IPVS_SVC_ATTR_SCHED_NAME)].map { String(cString: nla_get_string($0)) } ?? ""
-        var flags: UInt32 = 0
-        if let attribute = fields[Int(IPVS_SVC_ATTR_FLAGS)], nla_len(attribute) >= 4 {
-            flags = nla_data(attribute).load(as: UInt32.self) & ~IPVSService.hashed
-        }
+        let flags = fields[Int(IPVS_SVC_ATTR_FLAGS)].map { UnsafeRawPointer(nla_data($0)!).loadUnaligned(as: UInt32.self) } ?? 0
         let timeout = fields[Int(IPVS_SVC_ATTR_TIMEOUT)].map { nla_get_u32($0) } ?? 0
         let rawMask = fields[Int(IPVS_SVC_ATTR_NETMASK)].map { nla_get_u32($0) } ?? 0
-        return IPVSService(key: key, scheduler: scheduler, flags: flags, timeout: timeout,
+        return IPVSService(key: key, scheduler: scheduler, flags: flags & ~IPVSService.hashed, timeout: timeout,
                            netmask: af == AF_INET6 ? rawMask : UInt32(bigEndian: rawMask))
     }
 
-    static func destination(from attributes: [UnsafeMutablePointer<nlattr>?], of service: IPVSServiceKey) -> IPVSDestination? {
-        guard let fields = nested(attributes[Int(IPVS_CMD_ATTR_DEST)], max: Int32(IPVS_DEST_ATTR_TUN_FLAGS)) else { return nil }
+    static func destination(from attributes: [UnsafeMutablePointer<nlattr>?], of service: IPVSServiceKey) throws -> IPVSDestination? {
+        guard let fields = try nested(attributes[Int(IPVS_CMD_ATTR_DEST)], destinationPolicy) else { return nil }
         let af = fields[Int(IPVS_DEST_ATTR_ADDR_FAMILY)].map { Int32(nla_get_u16($0)) } ?? (service.isIPv6 ? AF_INET6 : AF_INET)
         guard let address = address(fields[Int(IPVS_DEST_ATTR_ADDR)], family: af),
               let port = fields[Int(IPVS_DEST_ATTR_PORT)].map({ UInt16(bigEndian: nla_get_u16($0)) }),
@@ -180,8 +274,9 @@ public enum IPVSMessages {
                             udp: u32(Int32(IPVS_CMD_ATTR_TIMEOUT_UDP)))
     }
 
+    /// union nf_inet_addr: an IPv4 address in the first 4 bytes, IPv6 in 16; only those families.
     private static func address(_ attribute: UnsafeMutablePointer<nlattr>?, family: Int32) -> String? {
-        guard let attribute, nla_len(attribute) >= (family == AF_INET6 ? 16 : 4) else { return nil }
+        guard let attribute, family == AF_INET || family == AF_INET6, nla_len(attribute) >= (family == AF_INET6 ? 16 : 4) else { return nil }
         var buffer = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
         guard inet_ntop(family, nla_data(attribute), &buffer, socklen_t(buffer.count)) != nil else { return nil }
         return buffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }

@@ -27,8 +27,9 @@ public final class NetlinkAddresses: AddressControl {
         var raw: OpaquePointer?
         let rc = rtnl_addr_alloc_cache(socket.handle, &raw)
         guard rc >= 0, let raw else { throw RouteSocket.error(rc, "listing", "interface addresses") }
+        let cache = NetlinkCache(raw)  // owned before anything else can throw
         let names = try indexToName()
-        return NetlinkCache(raw).withObjects { $0.compactMap { addr in
+        return cache.withObjects { $0.compactMap { addr in
             guard let local = rtnl_addr_get_local(addr), let text = Self.text(of: local) else { return nil }
             let index = rtnl_addr_get_ifindex(addr)
             return InterfaceAddress(

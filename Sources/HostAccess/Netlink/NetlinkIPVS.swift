@@ -44,7 +44,7 @@ public final class NetlinkIPVS: IPVSControl {
         if let serviceDump { return serviceDump }
         let sequence = nl_socket_use_seq(socket)
         let services = try exchange(try IPVSMessages.listServices(family: family, sequence: sequence), sequence,
-                                    what: "listing", subject: "the IPVS services") { IPVSMessages.service(from: $0) }
+                                    what: "listing", subject: "the IPVS services") { try IPVSMessages.service(from: $0) }
         serviceDump = services
         return services
     }
@@ -56,7 +56,7 @@ public final class NetlinkIPVS: IPVSControl {
             let sequence = nl_socket_use_seq(socket)
             result += try exchange(try IPVSMessages.listDestinations(of: service.key, family: family, sequence: sequence), sequence,
                                    what: "listing", subject: "the real servers of \(service.key.text)") {
-                IPVSMessages.destination(from: $0, of: service.key)
+                try IPVSMessages.destination(from: $0, of: service.key)
             }
         }
         destinationDump = result
@@ -91,7 +91,7 @@ public final class NetlinkIPVS: IPVSControl {
     /// Sends one request and reads its answers until the dump ends (or the single reply arrives),
     /// turning each message into a value with `parse`.
     private func exchange<T>(_ request: [UInt8], _ sequence: UInt32, what: String, subject: String,
-                             parse: ([UnsafeMutablePointer<nlattr>?]) -> T?) throws -> [T] {
+                             parse: ([UnsafeMutablePointer<nlattr>?]) throws -> T?) throws -> [T] {
         var bytes = request
         let sent = bytes.withUnsafeMutableBytes { nl_sendto(socket, $0.baseAddress, $0.count) }
         if sent < 0 { throw RouteSocket.error(sent, what, subject) }
@@ -104,29 +104,12 @@ public final class NetlinkIPVS: IPVSControl {
                 if errno == EINTR { continue }
                 throw HostError(operation: what, subject: subject, errno: errno)
             }
-            var finished = false
-            try receiveBuffer.withUnsafeMutableBytes { raw in
-                var offset = 0
-                while offset + MemoryLayout<nlmsghdr>.size <= count {
-                    let header = (raw.baseAddress! + offset).assumingMemoryBound(to: nlmsghdr.self)
-                    let length = Int(header.pointee.nlmsg_len)
-                    guard length >= MemoryLayout<nlmsghdr>.size, offset + length <= count else { break }
-                    offset += (length + 3) & ~3
-                    guard header.pointee.nlmsg_seq == sequence else { continue }
-                    switch Int32(header.pointee.nlmsg_type) {
-                    case NLMSG_DONE:
-                        finished = true
-                    case NLMSG_ERROR:
-                        let code = (UnsafeRawPointer(header) + MemoryLayout<nlmsghdr>.size).load(as: Int32.self)
-                        if code != 0 { throw HostError(operation: what, subject: subject, errno: -code) }
-                        finished = true
-                    default:
-                        if let attributes = IPVSMessages.attributes(header), let value = parse(attributes) { results.append(value) }
-                        if !isDump { finished = true }
-                    }
-                }
+            let answer = try receiveBuffer.withUnsafeMutableBytes { raw in
+                try IPVSMessages.replies(in: UnsafeMutableRawBufferPointer(rebasing: raw[0..<count]), sequence: sequence, isDump: isDump,
+                                         what: what, subject: subject, parse: parse)
             }
-            if finished { return results }
+            results += answer.values
+            if answer.finished { return results }
         }
     }
 

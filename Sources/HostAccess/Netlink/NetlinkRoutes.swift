@@ -11,8 +11,9 @@ public final class NetlinkRoutes: RouteControl {
         var raw: OpaquePointer?
         let rc = rtnl_route_alloc_cache(socket.handle, ipv6 ? AF_INET6 : AF_INET, 0, &raw)
         guard rc >= 0, let raw else { throw RouteSocket.error(rc, "listing", "routes") }
+        let cache = NetlinkCache(raw)  // owned before anything else can throw
         let names = try LinkTable.names(socket)
-        return NetlinkCache(raw).withObjects { $0.compactMap { route -> RouteEntry? in
+        return cache.withObjects { $0.compactMap { route -> RouteEntry? in
             guard rtnl_route_get_table(route) == RT_TABLE_MAIN.rawValue, rtnl_route_get_type(route) == RTN_UNICAST,
                   let dst = rtnl_route_get_dst(route), Self.destination(dst) == destination else { return nil }
             var gateway: String?, device: String?
@@ -38,19 +39,40 @@ public final class NetlinkRoutes: RouteControl {
         if rc < 0 { throw RouteSocket.error(rc, "removing", "route \(Self.describe(route))") }
     }
 
+    /// The request for `route`, owned by the caller (`rtnl_route_put`). Everything that can fail (parsing,
+    /// the device lookup) happens before anything is allocated, and the nexthop belongs to the route
+    /// from the moment it exists, so no error path leaks either.
     private func makeRoute(_ route: RouteEntry, operation: String) throws -> OpaquePointer {
         let subject = "route \(Self.describe(route))"
         let family = route.isIPv6 ? AF_INET6 : AF_INET
-        guard let request = rtnl_route_alloc(), let hop = rtnl_route_nh_alloc() else {
+        let text = route.destination == "default" ? (route.isIPv6 ? "::/0" : "0.0.0.0/0") : route.destination
+        let destination = try NetlinkAddress(text, family: family)
+        let gateway = try route.gateway.map { try NetlinkAddress($0, family: family) }
+        var index: Int32?
+        if let device = route.device {
+            guard let found = try LinkTable.names(socket).first(where: { $0.value == device })?.key else {
+                throw HostError(operation: operation, subject: subject, errno: ENODEV)
+            }
+            index = found
+        }
+        // The addresses stay alive until the route holds its own references (ARC may free an object after its last use).
+        return try withExtendedLifetime((destination, gateway)) {
+            try build(route, operation: operation, subject: subject, family: family, destination: destination.handle,
+                      gateway: gateway?.handle, index: index)
+        }
+    }
+
+    private func build(_ route: RouteEntry, operation: String, subject: String, family: Int32, destination: OpaquePointer,
+                       gateway: OpaquePointer?, index: Int32?) throws -> OpaquePointer {
+        guard let request = rtnl_route_alloc() else { throw HostError(operation: operation, subject: subject, errno: ENOMEM) }
+        guard let hop = rtnl_route_nh_alloc() else {
+            rtnl_route_put(request)
             throw HostError(operation: operation, subject: subject, errno: ENOMEM)
         }
-        var destination: OpaquePointer?
-        let text = route.destination == "default" ? (route.isIPv6 ? "::/0" : "0.0.0.0/0") : route.destination
-        let parsed = nl_addr_parse(text, family, &destination)
-        guard parsed >= 0, let destination else { rtnl_route_put(request); throw RouteSocket.error(parsed, "parsing", text) }
-        defer { nl_addr_put(destination) }
+        // From here the route owns the hop: rtnl_route_put frees both.
+        rtnl_route_add_nexthop(request, hop)
         _ = rtnl_route_set_family(request, UInt8(family))
-        _ = rtnl_route_set_dst(request, destination)
+        _ = rtnl_route_set_dst(request, destination)  // takes its own reference
         rtnl_route_set_table(request, RT_TABLE_MAIN.rawValue)
         if operation == "adding" {
             rtnl_route_set_protocol(request, UInt8(RTPROT_STATIC))
@@ -62,21 +84,8 @@ public final class NetlinkRoutes: RouteControl {
         }
         _ = rtnl_route_set_type(request, UInt8(RTN_UNICAST))
         rtnl_route_set_priority(request, UInt32(route.metric))
-        if let gateway = route.gateway {
-            var address: OpaquePointer?
-            let rc = nl_addr_parse(gateway, family, &address)
-            guard rc >= 0, let address else { rtnl_route_put(request); throw RouteSocket.error(rc, "parsing", gateway) }
-            rtnl_route_nh_set_gateway(hop, address)
-            nl_addr_put(address)
-        }
-        if let device = route.device {
-            guard let index = try LinkTable.names(socket).first(where: { $0.value == device })?.key else {
-                rtnl_route_put(request)
-                throw HostError(operation: operation, subject: subject, errno: ENODEV)
-            }
-            rtnl_route_nh_set_ifindex(hop, index)
-        }
-        rtnl_route_add_nexthop(request, hop)
+        if let gateway { rtnl_route_nh_set_gateway(hop, gateway) }  // takes its own reference
+        if let index { rtnl_route_nh_set_ifindex(hop, index) }
         return request
     }
 
@@ -102,4 +111,18 @@ public final class NetlinkRoutes: RouteControl {
         guard inet_ntop(family, bytes, &buffer, socklen_t(buffer.count)) != nil else { return nil }
         return buffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
     }
+}
+
+/// One parsed libnl address, released with the object (the route takes its own references).
+private final class NetlinkAddress {
+    let handle: OpaquePointer
+
+    init(_ text: String, family: Int32) throws {
+        var parsed: OpaquePointer?
+        let rc = nl_addr_parse(text, family, &parsed)
+        guard rc >= 0, let parsed else { throw RouteSocket.error(rc, "parsing", text) }
+        handle = parsed
+    }
+
+    deinit { nl_addr_put(handle) }
 }
