@@ -59,6 +59,7 @@ public struct NodeAgent {
             let current = try generations.current()
             let (plan, steps) = try makePlan(spec, role, host, current)
             if !force { try Self.refuseForeignFiles(plan, current) }
+            try ServiceReload.preflight(role: role, root: environment.root, changes: plan.changes)
             if plan.isEmpty && current?.steps == steps {
                 return RunReport(lines: [], generation: nil, recovery: recovery)
             }
@@ -90,6 +91,7 @@ public struct NodeAgent {
             let record = Commit("recording generation \(generation.number) as rolled back",
                                 perform: { try generations.save(marked) }, retract: { try generations.retract(marked) })
             let role = try? environment.roleCatalog.role(named: Self.roleName(generation), location: "generation \(generation.number)")
+            if let role { try ServiceReload.preflight(role: role, root: environment.root, changes: plan.changes) }
             let reloads = role.map { Self.reloads(plan.changes, $0, environment.root, notes: { notes = $0 }) } ?? []
             try Executor(drivers: host.drivers, journal: journal)
                 .run(plan, header: .init(command: .rollback, generation: generation.number), commits: reloads + [record])

@@ -31,10 +31,11 @@ struct ServiceReload {
         }
     }
 
-    /// Checks every pid file the role may signal, before any change: one that is a directory, a FIFO,
+    /// Checks the pid file of every daemon whose file `changes` touch, before any change: one that is a directory, a FIFO,
     /// a link or oversized is an error naming it, not a reload that fails after the run changed the host.
-    static func preflight(role: Role, root: HostRoot) throws {
-        for reload in try declared(in: role) {
+    static func preflight(role: Role, root: HostRoot, changes: [Change]) throws {
+        let changed = Set(changes.filter { $0.kind == FileDriver.kindName }.map(\.subject))
+        for reload in try declared(in: role) where changed.contains(reload.path) {
             try ProcessSignal.checkPidFile(root.path(reload.pidFile))
         }
     }

@@ -66,6 +66,8 @@ enum ExitStatus {
         case let error as Recovery.Failed: return (restoreFailed, "error: \(error)")
         case let error as MissingKernelFeature: return (missingFeature, "error: \(error)")
         case let error as FileLock.Busy: return (busy, "error: \(error)")
+        case let error as ProcessRunner.MissingProgram: return (missingFeature, "error: \(error); nothing was changed")
+        case let error as ProcessRunner.TimedOut: return (ioError, "error: \(error); nothing was changed")
         case let error as StateDirectoryUnusable: return (cannotCreate, "error: \(error)")
         case let error as FileLock.CannotOpen: return (cannotCreate, "error: \(error)")
         // Every change happens inside a run, whose failures are RunFailure: anything else came

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Glibc
+import HostAccess
 
 struct LVSNodeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -26,6 +27,9 @@ enum Entry {
     static func byName(_ name: String) -> ParsableCommand.Type? { LVSNodeCommand.byName[name] }
 
     static func main() {
+        // A reader of our output that goes away (`lvs-node status | head -1`) must not kill a run
+        // half-way, before it can undo itself: a write to it fails instead.
+        ProcessRunner.ignoreBrokenPipes()
         let arguments = Array(CommandLine.arguments.dropFirst())
         if arguments.first == "help", arguments.count > 1, byName(arguments[1]) == nil {
             // argument-parser would print the main help and exit 0 for a command that does not exist.

@@ -215,4 +215,24 @@ import TestSupport
         // The mark rules are needed by keepalived's mark services too.
         #expect(node.kernel.tables["inet lvs_node_marks"] != nil)
     }
+
+    /// A pid file keepalived could never have written (a FIFO: reading it would block) is refused
+    /// before any change, not found when the run tries to reload after changing the host.
+    @Test(.enabled(if: which("keepalived") != nil && hostInterface != nil,
+                   "keepalived (installed by .ci/run) checks the file, on an interface of this machine"))
+    func aPidFileThatIsAFIFOIsRefusedBeforeAnyChange() throws {
+        let interface = try #require(hostInterface)
+        let node = FakeNode(interfaces: ["lo", interface])
+        try FileManager.default.createDirectory(atPath: node.directory.file("run"), withIntermediateDirectories: true)
+        #expect(mkfifo(node.directory.file("run/keepalived.pid"), 0o600) == 0)
+        let before = node.kernel.snapshot
+        #expect(throws: HostError.self) {
+            try node.agent.setup(try SpecInput.fromYAML("role: director\npersist: none\ninit: none\n" + Self.web + """
+                ha: {state: BACKUP, priority: 100, interface: \(interface), virtual-router-id: 51}
+
+                """, source: "spec.yaml"))
+        }
+        #expect(node.kernel.snapshot == before)
+        #expect(!FileManager.default.fileExists(atPath: node.directory.file("etc/keepalived/keepalived.conf")))
+    }
 }
