@@ -13,7 +13,7 @@ public final class Nftables: PacketFilter {
     public func table(family: String, name: String) throws -> String? {
         let result = try run(["list", "table", family, name], input: nil)
         if result.status != 0 {
-            if result.error.contains("No such file or directory") { return nil }
+            if try !exists(family: family, name: name) { return nil }
             throw HostError(operation: "listing", subject: "nftables table \(family) \(name): \(result.error)", errno: EIO)
         }
         return result.output
@@ -30,9 +30,19 @@ public final class Nftables: PacketFilter {
 
     public func delete(family: String, name: String) throws {
         let result = try run(["delete", "table", family, name], input: nil)
-        guard result.status == 0 || result.error.contains("No such file or directory") else {
+        guard try result.status == 0 || !exists(family: family, name: name) else {
             throw HostError(operation: "deleting", subject: "nftables table \(family) \(name): \(result.error)", errno: EIO)
         }
+    }
+
+    /// Whether the table exists, from `nft list tables` (lines `table FAMILY NAME`), rather than from the
+    /// wording of an error message, which the C library translates.
+    private func exists(family: String, name: String) throws -> Bool {
+        let result = try run(["list", "tables", family], input: nil)
+        guard result.status == 0 else {
+            throw HostError(operation: "listing", subject: "nftables tables of family \(family): \(result.error)", errno: EIO)
+        }
+        return result.output.split(separator: "\n").contains { $0 == "table \(family) \(name)" }
     }
 
     private func run(_ arguments: [String], input: String?) throws -> ProcessRunner.Result {
