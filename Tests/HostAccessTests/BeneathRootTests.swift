@@ -1,0 +1,139 @@
+import Foundation
+import Glibc
+import HostAccess
+import Testing
+
+/// Paths under `--root` resolve beneath it without following a link on the way, for every operation;
+/// the last component is never followed either; temporary files are always new files.
+@Suite final class BeneathRootTests {
+    let folder: String
+    var rootPath: String { folder + "/root" }
+    var outside: String { folder + "/outside" }
+    var root: HostRoot { HostRoot(rootPath) }
+
+    init() throws {
+        var template = Array((NSTemporaryDirectory() + "/lvs-node-beneath.XXXXXX").utf8CString)
+        folder = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)) }
+        try FileManager.default.createDirectory(atPath: rootPath, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: outside, withIntermediateDirectories: true)
+        try "outside\n".write(toFile: outside + "/keep", atomically: false, encoding: .utf8)
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: folder) }
+
+    func outsideListing() throws -> [String] { try FileManager.default.subpathsOfDirectory(atPath: outside).sorted() }
+
+    func content(_ path: String) throws -> String { try String(contentsOfFile: path, encoding: .utf8) }
+
+    @Test func aSymlinkedDirectoryOnTheWayIsRefusedByEveryOperationNamingIt() throws {
+        try FileManager.default.createDirectory(atPath: rootPath + "/etc", withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: rootPath + "/etc/netplan", withDestinationPath: outside)
+        let path = "/etc/netplan/keep"
+        let operations: [(String, () throws -> Void)] = [
+            ("inspect", { _ = try self.root.inspect(path) }),
+            ("read", { _ = try self.root.read(path) }),
+            ("write", { try self.root.writeAtomically(path, Array("new\n".utf8)) }),
+            ("link", { try self.root.placeSymlink(path, target: "/x") }),
+            ("append", { try self.root.append(path, Array("more\n".utf8), sync: false) }),
+            ("remove", { try self.root.remove(path) }),
+            ("mkdir", { try self.root.makeDirectories("/etc/netplan/sub") }),
+            ("write below", { try self.root.writeAtomically("/etc/netplan/a/b/c", Array("new\n".utf8)) }),
+        ]
+        for (name, operation) in operations {
+            do {
+                try operation()
+                Issue.record("\(name) went through the link")
+            } catch let error as HostError {
+                #expect(error.code == .errno(ELOOP), "\(name): \(error)")
+                #expect(error.description.contains("\(rootPath)/etc/netplan"), "\(name): \(error)")
+            }
+        }
+        #expect(try outsideListing() == ["keep"])
+        #expect(try content(outside + "/keep") == "outside\n")
+    }
+
+    @Test func aLinkToADirectoryHigherUpIsRefusedToo() throws {
+        // Not the parent itself but its parent: `etc -> outside`.
+        try FileManager.default.createDirectory(atPath: outside + "/netplan", withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: rootPath + "/etc", withDestinationPath: outside)
+        #expect(throws: HostError.self) { try self.root.writeAtomically("/etc/netplan/60-lvs-node.yaml", Array("x".utf8)) }
+        #expect(try outsideListing() == ["keep", "netplan"])
+    }
+
+    @Test func missingDirectoriesAreCreatedBeneathTheRoot() throws {
+        try root.writeAtomically("/etc/sysconfig/network-scripts/ifcfg-lo:0", Array("ONBOOT=yes\n".utf8), mode: 0o600)
+        #expect(try content(rootPath + "/etc/sysconfig/network-scripts/ifcfg-lo:0") == "ONBOOT=yes\n")
+        let attributes = try FileManager.default.attributesOfItem(atPath: rootPath + "/etc/sysconfig/network-scripts/ifcfg-lo:0")
+        #expect(attributes[.posixPermissions] as? Int == 0o600)
+        #expect(try root.inspect("/etc/sysconfig") == .other("a directory"))
+        #expect(try root.inspect("/etc/nothing/here") == nil)
+        #expect(try root.read("/etc/nothing/here") == nil)
+    }
+
+    @Test func aSymlinkAsTheLastComponentIsSeenAsALinkAndReplacedNotFollowed() throws {
+        try FileManager.default.createSymbolicLink(atPath: rootPath + "/unit", withDestinationPath: outside + "/keep")
+        #expect(try root.inspect("/unit") == .symlink(target: outside + "/keep"))
+        #expect(throws: HostError.self) { _ = try self.root.read("/unit") }
+        #expect(throws: HostError.self) { try self.root.writeAtomically("/unit", Array("x".utf8)) }
+        try root.placeSymlink("/unit", target: "/etc/elsewhere")
+        #expect(try root.inspect("/unit") == .symlink(target: "/etc/elsewhere"))
+        try root.remove("/unit")
+        #expect(try root.inspect("/unit") == nil)
+        #expect(try content(outside + "/keep") == "outside\n")
+    }
+
+    @Test func aHardLinkAtTheTemporaryNameIsUnlinkedNeverWritten() throws {
+        try FileManager.default.linkItem(atPath: outside + "/keep", toPath: rootPath + "/file.lvs-node-tmp")
+        try FileManager.default.linkItem(atPath: outside + "/keep", toPath: rootPath + "/link.lvs-node-tmp")
+        try root.writeAtomically("/file", Array("new\n".utf8))
+        try root.placeSymlink("/link", target: "/somewhere")
+        #expect(try content(outside + "/keep") == "outside\n")
+        #expect(try content(rootPath + "/file") == "new\n")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: rootPath).sorted() == ["file", "link"])
+    }
+
+    @Test func theStateDirectorysWritesGetNewTemporaryFilesToo() throws {
+        try FileManager.default.linkItem(atPath: outside + "/keep", toPath: rootPath + "/42.lvs-node-tmp")
+        try DurableFiles.writeAtomically(rootPath + "/42", Array("generation\n".utf8), mode: 0o600)
+        #expect(try content(outside + "/keep") == "outside\n")
+        #expect(try content(rootPath + "/42") == "generation\n")
+    }
+
+    @Test func aFIFOIsNamedAndNeverWaitedOn() throws {
+        #expect(mkfifo(rootPath + "/fifo", 0o644) == 0)
+        #expect(try root.inspect("/fifo") == .other("a FIFO"))
+        #expect(throws: HostError.self) { _ = try self.root.read("/fifo") }
+        #expect(throws: HostError.self) { try self.root.append("/fifo", Array("x".utf8), sync: false) }
+    }
+
+    @Test func removeTemporaryTakesOnlyTheLeftoverAndNeverLooksThroughALink() throws {
+        try FileManager.default.createDirectory(atPath: rootPath + "/etc/sysctl.d", withIntermediateDirectories: true)
+        try "kept\n".write(toFile: rootPath + "/etc/sysctl.d/90-lvs-node.conf", atomically: false, encoding: .utf8)
+        try "half\n".write(toFile: rootPath + "/etc/sysctl.d/90-lvs-node.conf.lvs-node-tmp", atomically: false, encoding: .utf8)
+        try "outside\n".write(toFile: outside + "/x.lvs-node-tmp", atomically: false, encoding: .utf8)
+        try FileManager.default.createSymbolicLink(atPath: rootPath + "/etc/netplan", withDestinationPath: outside)
+
+        try root.removeTemporary(of: "/etc/sysctl.d/90-lvs-node.conf")
+        try root.removeTemporary(of: "/etc/netplan/x")
+        try root.removeTemporary(of: "/etc/missing/y")
+
+        #expect(try FileManager.default.contentsOfDirectory(atPath: rootPath + "/etc/sysctl.d") == ["90-lvs-node.conf"])
+        #expect(try outsideListing() == ["keep", "x.lvs-node-tmp"])
+    }
+
+    @Test func theRealRootAndARelativeRootBothWork() throws {
+        try HostRoot("/").writeAtomically(folder + "/through-slash", Array("a\n".utf8))
+        #expect(try content(folder + "/through-slash") == "a\n")
+        #expect(try HostRoot("/").read(folder + "/through-slash") == Array("a\n".utf8))
+
+        let depth = FileManager.default.currentDirectoryPath.split(separator: "/").count
+        let relative = String(repeating: "../", count: depth) + rootPath.dropFirst()
+        try HostRoot(relative).writeAtomically("/etc/relative", Array("b\n".utf8))
+        #expect(try content(rootPath + "/etc/relative") == "b\n")
+    }
+
+    @Test func dotDotIsRefused() throws {
+        #expect(throws: HostError.self) { try self.root.writeAtomically("/etc/../../outside/keep", Array("x".utf8)) }
+        #expect(try content(outside + "/keep") == "outside\n")
+    }
+}
