@@ -1,0 +1,117 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// The built binary never reads, writes, creates or removes anything outside `--root`, whatever links
+/// are pre-placed under it, and `--force` replaces only what rollback can put back. Each run is in a
+/// fresh network namespace; "outside" is a folder beside the root that must stay exactly as it was.
+@Suite(.enabled(if: NetworkNamespace.unavailableReason == nil,
+                Comment(rawValue: NetworkNamespace.unavailableReason ?? "")))
+final class RootConfinementKernelTests {
+    let namespace: NetworkNamespace
+    let directory = TemporaryDirectory()
+    static let sysctls = ["net.ipv4.conf.all.arp_ignore", "net.ipv4.conf.all.arp_announce",
+                          "net.ipv4.conf.lo.arp_ignore", "net.ipv4.conf.lo.arp_announce"]
+
+    init() throws {
+        namespace = try NetworkNamespace()
+        // A systemd host with netplan, as auto-detection would see it.
+        for path in ["etc/netplan", "etc/sysctl.d", "etc/systemd/system/multi-user.target.wants"] {
+            try FileManager.default.createDirectory(atPath: "\(root)/\(path)", withIntermediateDirectories: true)
+        }
+        try FileManager.default.createDirectory(atPath: outside, withIntermediateDirectories: true)
+        try "not lvs-node's\n".write(toFile: outside + "/keep", atomically: false, encoding: .utf8)
+    }
+
+    deinit {
+        namespace.remove()
+        directory.remove()
+    }
+
+    var root: String { directory.file("root") }
+    var outside: String { directory.file("outside") }
+
+    func setup(_ extra: [String] = []) throws -> ProcessResult {
+        try namespace.run(lvsNodeBinary, ["setup", "--role", "realserver", "--vip", "192.0.2.10", "--persist", "netplan",
+                                          "--init", "systemd", "--root", root, "--state-dir", directory.file("state")] + extra)
+    }
+
+    /// Every entry below a folder with its type and content, links not followed.
+    func listing(_ folder: String) throws -> [String: String] {
+        var result: [String: String] = [:]
+        for name in try FileManager.default.subpathsOfDirectory(atPath: folder) {
+            let path = "\(folder)/\(name)"
+            let attributes = try FileManager.default.attributesOfItem(atPath: path)
+            let type = attributes[.type] as? FileAttributeType
+            switch type {
+            case .typeRegular?: result[name] = "file " + (try String(contentsOfFile: path, encoding: .utf8))
+            case .typeSymbolicLink?: result[name] = "link " + (try FileManager.default.destinationOfSymbolicLink(atPath: path))
+            default: result[name] = "\(type?.rawValue ?? "?")"
+            }
+        }
+        return result
+    }
+
+    func vips() throws -> [String] {
+        try namespace.addresses(device: "lo").map(\.local).filter { !["127.0.0.1", "::1"].contains($0) }
+    }
+
+    @Test(arguments: ["etc/netplan", "etc/sysctl.d", "etc/systemd/system/multi-user.target.wants"])
+    func aSymlinkedDirectoryOnTheWayIsRefusedAndNothingIsWrittenOutsideTheRoot(linked: String) throws {
+        try FileManager.default.removeItem(atPath: "\(root)/\(linked)")
+        try FileManager.default.createSymbolicLink(atPath: "\(root)/\(linked)", withDestinationPath: outside)
+        let outsideBefore = try listing(outside)
+        let hostBefore = try namespace.snapshot(sysctls: Self.sysctls)
+
+        let result = try setup()
+
+        #expect(result.status != 0, "\(result)")
+        #expect(result.stderr.contains("\(root)/\(linked)"), "the refusal names the link: \(result)")
+        #expect(result.stderr.contains("symlink"), "\(result)")
+        #expect(try listing(outside) == outsideBefore, "nothing written outside the root")
+        #expect(try namespace.snapshot(sysctls: Self.sysctls) == hostBefore, "refused before any change")
+    }
+
+    @Test func aHardLinkAtTheTemporaryPathLeavesTheFileItPointsToUnchanged() throws {
+        let target = outside + "/keep"
+        try FileManager.default.linkItem(atPath: target, toPath: root + "/etc/sysctl.d/90-lvs-node.conf.lvs-node-tmp")
+        try FileManager.default.linkItem(atPath: target, toPath: root + "/etc/netplan/60-lvs-node.yaml.lvs-node-tmp")
+
+        let result = try setup()
+
+        #expect(result.status == 0, "\(result)")
+        #expect(try String(contentsOfFile: target, encoding: .utf8) == "not lvs-node's\n")
+        #expect(try String(contentsOfFile: root + "/etc/sysctl.d/90-lvs-node.conf", encoding: .utf8).contains("arp_ignore"))
+        #expect(try listing(root).keys.filter { $0.hasSuffix(".lvs-node-tmp") } == [], "no temporary file left")
+        #expect(try vips() == ["192.0.2.10"])
+    }
+
+    @Test func aSymlinkAtTheTemporaryPathIsReplacedNotFollowed() throws {
+        try FileManager.default.createSymbolicLink(atPath: root + "/etc/sysctl.d/90-lvs-node.conf.lvs-node-tmp",
+                                                   withDestinationPath: outside + "/keep")
+        let result = try setup()
+        #expect(result.status == 0, "\(result)")
+        #expect(try listing(outside) == ["keep": "file not lvs-node's\n"])
+    }
+
+    @Test(arguments: ["a FIFO", "a directory"])
+    func forceOverWhatRollbackCouldNotPutBackIsRefusedBeforeAnyChange(what: String) throws {
+        let target = root + "/etc/netplan/60-lvs-node.yaml"
+        if what == "a FIFO" {
+            #expect(mkfifo(target, 0o644) == 0)
+        } else {
+            try FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: false)
+        }
+        let rootBefore = try listing(root)
+        let hostBefore = try namespace.snapshot(sysctls: Self.sysctls)
+
+        for command in [["plan"], ["setup", "--force"]] {
+            let result = try namespace.run(lvsNodeBinary, command + ["--role", "realserver", "--vip", "192.0.2.10", "--persist", "netplan",
+                                                                     "--init", "systemd", "--root", root, "--state-dir", directory.file("state")])
+            #expect(result.status == 65, "\(command): \(result)")
+            #expect(result.stderr.contains("\(target): is \(what)"), "\(result)")
+        }
+        #expect(try listing(root) == rootBefore, "the root is unchanged")
+        #expect(try namespace.snapshot(sysctls: Self.sysctls) == hostBefore, "the host is unchanged")
+    }
+}
