@@ -114,4 +114,18 @@ final class RootConfinementKernelTests {
         #expect(try listing(root) == rootBefore, "the root is unchanged")
         #expect(try namespace.snapshot(sysctls: Self.sysctls) == hostBefore, "the host is unchanged")
     }
+
+    @Test func theCloudInitLogIsNotWrittenThroughALinkedLogDirectory() throws {
+        try FileManager.default.createDirectory(atPath: root + "/var", withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: root + "/var/log", withDestinationPath: outside)
+        let userData = directory.file("user-data")
+        try "#cloud-config\nruncmd: [[true]]\n".write(toFile: userData, atomically: false, encoding: .utf8)
+
+        let result = try namespace.run(lvsNodeBinary, ["cloud-init", "--user-data", userData, "--root", root,
+                                                       "--state-dir", directory.file("state")])
+
+        #expect(result.status == 0, "\(result)")
+        #expect(result.stdout.contains("nothing to do"), "\(result)")
+        #expect(try listing(outside) == ["keep": "file not lvs-node's\n"])
+    }
 }
