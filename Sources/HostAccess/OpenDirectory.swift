@@ -45,8 +45,8 @@ public final class OpenDirectory {
                 }
             case (ELOOP, _), (ENOTDIR, _):
                 if case .symlink(let target)? = try inspect(name) {
-                    throw HostError(operation: "refusing to follow the symlink",
-                                    subject: "\(path(of: name)) (→ \(target)): lvs-node works only beneath --root and never through a link",
+                    throw HostError(operation: "refusing to go through the symlink",
+                                    subject: "\(path(of: name)) → \(target) (lvs-node works only beneath --root, never through a link on the way)",
                                     errno: ELOOP)
                 }
                 throw HostError(operation: "opening the directory", subject: path(of: name), errno: ENOTDIR)
