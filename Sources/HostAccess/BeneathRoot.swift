@@ -24,7 +24,7 @@ extension HostRoot {
 
     /// The root itself, as the user named it (links in `--root` are the user's choice); a missing
     /// root is made when writing, as a fresh image folder would be.
-    private func openRoot(creating mode: mode_t?) throws -> OpenDirectory? {
+    func openRoot(creating mode: mode_t?) throws -> OpenDirectory? {
         do {
             return try OpenDirectory.open(root)
         } catch let error as HostError where error.code == .errno(ENOENT) {

@@ -67,10 +67,10 @@ public final class OpenDirectory {
         case S_IFREG:
             return .file(mode: info.st_mode & 0o7777, bytes: try read(name) ?? [])
         case S_IFLNK:
-            var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-            let count = readlinkat(descriptor, name, &buffer, buffer.count - 1)
-            guard count >= 0 else { throw HostError(operation: "reading the link", subject: path(of: name), errno: errno) }
-            return .symlink(target: String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self))
+            guard let target = try linkTarget(name) else {
+                throw HostError(operation: "reading the link", subject: "\(path(of: name)), which changed while being read", errno: ENOENT)
+            }
+            return .symlink(target: target)
         case S_IFDIR: return .other("a directory")
         case S_IFIFO: return .other("a FIFO")
         case S_IFSOCK: return .other("a socket")
@@ -78,6 +78,17 @@ public final class OpenDirectory {
         case S_IFBLK: return .other("a block device")
         default: return .other("a special file")
         }
+    }
+
+    /// Where the symlink `name` points; nil when `name` is not a symlink or does not exist.
+    public func linkTarget(_ name: String) throws -> String? {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let count = readlinkat(descriptor, name, &buffer, buffer.count - 1)
+        if count < 0 {
+            if errno == EINVAL || errno == ENOENT || errno == ENOTDIR { return nil }
+            throw HostError(operation: "reading the link", subject: path(of: name), errno: errno)
+        }
+        return String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     /// The bytes of the regular file `name`, or nil when nothing is there. Opened without blocking and

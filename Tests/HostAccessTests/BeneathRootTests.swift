@@ -137,3 +137,55 @@ import Testing
         #expect(try content(outside + "/keep") == "outside\n")
     }
 }
+
+/// Reads of files a distribution reaches through links (os-release, cloud-init's instance) follow them
+/// as a process chrooted to the root would: never out of it.
+@Suite final class LinksInsideRootTests {
+    let folder: String
+    var rootPath: String { folder + "/root" }
+    var root: HostRoot { HostRoot(rootPath) }
+
+    init() throws {
+        var template = Array((NSTemporaryDirectory() + "/lvs-node-inside.XXXXXX").utf8CString)
+        folder = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)) }
+        for directory in ["root/usr/lib", "root/etc", "root/var/lib/cloud/instances/i-1", "outside"] {
+            try FileManager.default.createDirectory(atPath: "\(folder)/\(directory)", withIntermediateDirectories: true)
+        }
+        try "ID=inside\n".write(toFile: rootPath + "/usr/lib/os-release", atomically: false, encoding: .utf8)
+        try "ID=outside\n".write(toFile: folder + "/outside/os-release", atomically: false, encoding: .utf8)
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: folder) }
+
+    func link(_ path: String, to target: String) throws {
+        try FileManager.default.createSymbolicLink(atPath: rootPath + path, withDestinationPath: target)
+    }
+
+    @Test func aRelativeLinkAsOnDebianIsFollowed() throws {
+        try link("/etc/os-release", to: "../usr/lib/os-release")
+        #expect(try root.readFollowingLinksInside("/etc/os-release") == Array("ID=inside\n".utf8))
+    }
+
+    @Test func anAbsoluteLinkOnTheWayStartsAgainAtTheRoot() throws {
+        try "lvs_node: {}\n".write(toFile: rootPath + "/var/lib/cloud/instances/i-1/user-data.txt", atomically: false, encoding: .utf8)
+        try link("/var/lib/cloud/instance", to: "/var/lib/cloud/instances/i-1")
+        #expect(try root.readFollowingLinksInside("/var/lib/cloud/instance/user-data.txt") == Array("lvs_node: {}\n".utf8))
+    }
+
+    @Test func linksPointingOutOfTheRootStayInsideIt() throws {
+        try link("/etc/os-release", to: folder + "/outside/os-release")
+        #expect(try root.readFollowingLinksInside("/etc/os-release") == nil, "read as <root>\(folder)/outside/os-release, which is not there")
+        try FileManager.default.removeItem(atPath: rootPath + "/etc/os-release")
+        try link("/etc/os-release", to: "../../../../../../../../../outside/os-release")
+        #expect(try root.readFollowingLinksInside("/etc/os-release") == nil, "'..' stops at the root")
+        try FileManager.default.removeItem(atPath: rootPath + "/etc/os-release")
+        try link("/etc/os-release", to: "../../../../../../../../../usr/lib/os-release")
+        #expect(try root.readFollowingLinksInside("/etc/os-release") == Array("ID=inside\n".utf8))
+    }
+
+    @Test func aLinkLoopIsAnErrorNotAHang() throws {
+        try link("/etc/a", to: "b")
+        try link("/etc/b", to: "a")
+        #expect(throws: HostError.self) { _ = try self.root.readFollowingLinksInside("/etc/a") }
+    }
+}
