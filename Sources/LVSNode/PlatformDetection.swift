@@ -32,7 +32,8 @@ enum PlatformDetection {
 
     /// ID and ID_LIKE from os-release, lower-cased.
     static func osFamily(_ root: HostRoot) -> [String] {
-        guard let bytes = (try? root.read("/etc/os-release")) ?? nil else { return [] }
+        // A link to ../usr/lib/os-release on most distributions: followed, but only inside the root.
+        guard let bytes = (try? root.readFollowingLinksInside("/etc/os-release")) ?? nil else { return [] }
         var words: [String] = []
         for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") {
             for key in ["ID=", "ID_LIKE="] where line.hasPrefix(key) {
