@@ -70,9 +70,9 @@ extension HostRoot {
         try directory.remove(name)
     }
 
-    /// Creates the directory `absolute` and the missing ones on the way.
+    /// Creates the directory `absolute` with `mode`, and the missing ones on the way (0755).
     public func makeDirectories(_ absolute: String, mode: mode_t = 0o755) throws {
-        let (directory, name) = try parent(of: absolute, creating: mode)!
+        let (directory, name) = try parent(of: absolute, creating: 0o755)!
         _ = try directory.subdirectory(name, creating: mode)
     }
 

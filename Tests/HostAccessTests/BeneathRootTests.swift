@@ -67,6 +67,9 @@ import Testing
         #expect(attributes[.posixPermissions] as? Int == 0o600)
         #expect(try root.inspect("/etc/sysconfig") == .other("a directory"))
         #expect(try root.inspect("/etc/nothing/here") == nil)
+        try root.makeDirectories("/var/lib/lvs-node", mode: 0o700)
+        #expect(try FileManager.default.attributesOfItem(atPath: rootPath + "/var/lib")[.posixPermissions] as? Int == 0o755)
+        #expect(try FileManager.default.attributesOfItem(atPath: rootPath + "/var/lib/lvs-node")[.posixPermissions] as? Int == 0o700)
         #expect(try root.read("/etc/nothing/here") == nil)
     }
 
