@@ -29,7 +29,8 @@ public final class OpenDirectory {
     public func path(of name: String) -> String { path == "/" ? "/\(name)" : "\(path)/\(name)" }
 
     /// The directory `name` in this one, never through a symlink: nil when it does not exist and
-    /// `creating` is nil, else created with that mode. A symlink there is refused, naming it.
+    /// `creating` is nil, else created with that mode. A symlink there is refused, naming it (the
+    /// caller decides which links to follow, by their targets).
     public func subdirectory(_ name: String, creating mode: mode_t? = nil) throws -> OpenDirectory? {
         while true {
             let opened = openat(descriptor, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
@@ -46,7 +47,7 @@ public final class OpenDirectory {
             case (ELOOP, _), (ENOTDIR, _):
                 if case .symlink(let target)? = try inspect(name) {
                     throw HostError(operation: "refusing to go through the symlink",
-                                    subject: "\(path(of: name)) → \(target) (lvs-node works only beneath --root, never through a link on the way)",
+                                    subject: "\(path(of: name)) → \(target) where a directory was expected",
                                     errno: ELOOP)
                 }
                 throw HostError(operation: "opening the directory", subject: path(of: name), errno: ENOTDIR)

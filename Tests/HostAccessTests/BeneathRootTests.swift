@@ -60,6 +60,30 @@ import Testing
         #expect(try outsideListing() == ["keep", "netplan"])
     }
 
+    @Test func aRelativeLinkClimbingOutOfTheRootIsRefused() throws {
+        try FileManager.default.createDirectory(atPath: rootPath + "/etc", withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: rootPath + "/etc/netplan", withDestinationPath: "../../outside")
+        #expect(FileManager.default.fileExists(atPath: rootPath + "/etc/netplan/keep"), "the link does lead out")
+        #expect(throws: HostError.self) { try self.root.writeAtomically("/etc/netplan/60-lvs-node.yaml", Array("x".utf8)) }
+        #expect(throws: HostError.self) { _ = try self.root.inspect("/etc/netplan/keep") }
+        #expect(try outsideListing() == ["keep"])
+    }
+
+    @Test func aRelativeLinkThatStaysBeneathTheRootIsFollowedAsOnCentOS() throws {
+        // CentOS 6: /etc/init.d -> rc.d/init.d, /etc/rc3.d -> rc.d/rc3.d.
+        for directory in ["etc/rc.d/init.d", "etc/rc.d/rc3.d"] {
+            try FileManager.default.createDirectory(atPath: "\(rootPath)/\(directory)", withIntermediateDirectories: true)
+        }
+        try FileManager.default.createSymbolicLink(atPath: rootPath + "/etc/init.d", withDestinationPath: "rc.d/init.d")
+        try FileManager.default.createSymbolicLink(atPath: rootPath + "/etc/rc3.d", withDestinationPath: "./rc.d/../rc.d/rc3.d")
+        try root.writeAtomically("/etc/init.d/lvs-node-realserver", Array("#!/bin/sh\n".utf8), mode: 0o755)
+        try root.placeSymlink("/etc/rc3.d/S20lvs-node-realserver", target: "../init.d/lvs-node-realserver")
+        #expect(try content(rootPath + "/etc/rc.d/init.d/lvs-node-realserver") == "#!/bin/sh\n")
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: rootPath + "/etc/rc.d/rc3.d/S20lvs-node-realserver")
+                == "../init.d/lvs-node-realserver")
+        #expect(try root.inspect("/etc/init.d/lvs-node-realserver") == .file(mode: 0o755, bytes: Array("#!/bin/sh\n".utf8)))
+    }
+
     @Test func missingDirectoriesAreCreatedBeneathTheRoot() throws {
         try root.writeAtomically("/etc/sysconfig/network-scripts/ifcfg-lo:0", Array("ONBOOT=yes\n".utf8), mode: 0o600)
         #expect(try content(rootPath + "/etc/sysconfig/network-scripts/ifcfg-lo:0") == "ONBOOT=yes\n")
@@ -128,6 +152,12 @@ import Testing
         try HostRoot("/").writeAtomically(folder + "/through-slash", Array("a\n".utf8))
         #expect(try content(folder + "/through-slash") == "a\n")
         #expect(try HostRoot("/").read(folder + "/through-slash") == Array("a\n".utf8))
+
+        // Beneath "/" everything is: an absolute link on the way is followed there.
+        try FileManager.default.createDirectory(atPath: folder + "/b", withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: folder + "/a", withDestinationPath: folder + "/b")
+        try HostRoot("/").writeAtomically(folder + "/a/through-a-link", Array("c\n".utf8))
+        #expect(try content(folder + "/b/through-a-link") == "c\n")
 
         let depth = FileManager.default.currentDirectoryPath.split(separator: "/").count
         let relative = String(repeating: "../", count: depth) + rootPath.dropFirst()

@@ -56,10 +56,12 @@ final class RootConfinementKernelTests {
         try namespace.addresses(device: "lo").map(\.local).filter { !["127.0.0.1", "::1"].contains($0) }
     }
 
-    @Test(arguments: ["etc/netplan", "etc/sysctl.d", "etc/systemd/system/multi-user.target.wants"])
-    func aSymlinkedDirectoryOnTheWayIsRefusedAndNothingIsWrittenOutsideTheRoot(linked: String) throws {
+    @Test(arguments: ["etc/netplan", "etc/sysctl.d", "etc/systemd/system/multi-user.target.wants"], [true, false])
+    func aSymlinkedDirectoryOnTheWayIsRefusedAndNothingIsWrittenOutsideTheRoot(linked: String, absolute: Bool) throws {
         try FileManager.default.removeItem(atPath: "\(root)/\(linked)")
-        try FileManager.default.createSymbolicLink(atPath: "\(root)/\(linked)", withDestinationPath: outside)
+        let climb = String(repeating: "../", count: linked.split(separator: "/").count) + "outside"
+        try FileManager.default.createSymbolicLink(atPath: "\(root)/\(linked)", withDestinationPath: absolute ? outside : climb)
+        #expect(FileManager.default.fileExists(atPath: "\(root)/\(linked)/keep"), "the link leads outside")
         let outsideBefore = try listing(outside)
         let hostBefore = try namespace.snapshot(sysctls: Self.sysctls)
 
@@ -127,5 +129,26 @@ final class RootConfinementKernelTests {
         #expect(result.status == 0, "\(result)")
         #expect(result.stdout.contains("nothing to do"), "\(result)")
         #expect(try listing(outside) == ["keep": "file not lvs-node's\n"])
+    }
+
+    /// CentOS 6 keeps its scripts in /etc/rc.d and links /etc/init.d and /etc/rcN.d there: links that
+    /// stay beneath the root are followed.
+    @Test func aCentOSStyleRootGetsItsInitScriptThroughItsRelativeLinks() throws {
+        try FileManager.default.createDirectory(atPath: root + "/etc/rc.d/init.d", withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: root + "/etc/init.d", withDestinationPath: "rc.d/init.d")
+        for level in 0...6 {
+            try FileManager.default.createDirectory(atPath: root + "/etc/rc.d/rc\(level).d", withIntermediateDirectories: true)
+            try FileManager.default.createSymbolicLink(atPath: root + "/etc/rc\(level).d", withDestinationPath: "rc.d/rc\(level).d")
+        }
+        let result = try namespace.run(lvsNodeBinary, ["setup", "--role", "realserver", "--vip", "192.0.2.10", "--persist", "none",
+                                                       "--init", "sysv", "--root", root, "--state-dir", directory.file("state")])
+        #expect(result.status == 0, "\(result)")
+        #expect(FileManager.default.isExecutableFile(atPath: root + "/etc/rc.d/init.d/lvs-node-realserver"))
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: root + "/etc/rc.d/rc3.d/S20lvs-node-realserver")
+                .hasSuffix("init.d/lvs-node-realserver"))
+        let rollback = try namespace.run(lvsNodeBinary, ["rollback", "--root", root, "--state-dir", directory.file("state")])
+        #expect(rollback.status == 0, "\(rollback)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: root + "/etc/rc.d/init.d") == [])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: root + "/etc/rc.d/rc3.d") == [])
     }
 }
