@@ -44,7 +44,7 @@ enum PlatformDetection {
         return words
     }
 
-    /// Looked up beneath the root like every file lvs-node writes, never through a link.
+    /// Looked up beneath the root like every file lvs-node writes; a link there is not a directory.
     private static func isDirectory(_ root: HostRoot, _ path: String) -> Bool {
         if case .other("a directory")? = try? root.inspect(path) { return true }
         return false
