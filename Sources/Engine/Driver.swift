@@ -17,12 +17,20 @@ public protocol Driver: AnyObject {
     /// The order in which one step's changes must be made (an IPVS service before its real servers);
     /// the plan and the journal record this order, so undo reverses it.
     func ordered(_ changes: [Change]) -> [Change]
+    /// Throws for planned changes the driver could not undo exactly (a FIFO where a file goes), so
+    /// the planner refuses them before anything changes, whatever `--force` says.
+    func refuse(_ changes: [Change]) throws
+    /// Removes what an interrupted run may have left beside these subjects (a file's temporary copy);
+    /// recovery and rollback call it for the subjects of the interrupted run.
+    func discardDebris(_ subjects: [String]) throws
 }
 
 extension Driver {
     public func details(_ change: Change) -> [String] { [] }
     public func ordered(_ changes: [Change]) -> [Change] { changes }
     public var persistsAcrossReboot: Bool { false }
+    public func refuse(_ changes: [Change]) throws {}
+    public func discardDebris(_ subjects: [String]) throws {}
 }
 
 /// The change a driver could not make, and why (with the operation and the object).

@@ -41,6 +41,7 @@ public enum Planner {
     /// The plan that takes the host to `steps`. Subjects the previous generation wanted that the new
     /// steps no longer mention go back to their `baseline` (their state before lvs-node first changed
     /// them); a subject with no baseline was already in place before lvs-node and is left alone.
+    /// A change its driver refuses (`Driver.refuse`: it could not be undone) throws here, before any change.
     public static func plan(_ steps: [DesiredStep], previous: [DesiredStep], baseline: [String: String?],
                             drivers: Drivers) throws -> Plan {
         var seen = Set<String>()
@@ -63,7 +64,9 @@ public enum Planner {
                 resolved.append(DesiredStep(name: old.name, kind: old.kind, desired: released))
             }
         }
-        return Plan(steps: try resolved.map { try diff($0, drivers) })
+        let plan = Plan(steps: try resolved.map { try diff($0, drivers) })
+        for step in plan.steps { try drivers.driver(for: step.kind).refuse(step.changes) }
+        return plan
     }
 
     /// The changes that make the host match one step.

@@ -1,11 +1,13 @@
 import Engine
 import Glibc
 import HostAccess
+import NodeModel
 import Render
 
 /// Files and symlinks under the root. Subject: the path as on the host (`/etc/netplan/60-lvs-node.yaml`);
 /// state: `file MODE` and the content on the next line (`file MODE hex` when it is not UTF-8, so any
-/// file lvs-node replaces comes back byte for byte), or `link TARGET`.
+/// file lvs-node replaces comes back byte for byte), or `link TARGET`. Every path is resolved beneath
+/// the root without following a link on the way (`HostRoot`'s `BeneathRoot` operations).
 public final class FileDriver: Driver {
     public static let kindName = "file"
     public var kind: String { Self.kindName }
@@ -16,16 +18,18 @@ public final class FileDriver: Driver {
 
     public static func fileState(mode: mode_t, content: String) -> String { "file \(octal(mode))\n\(content)" }
     public static func linkState(target: String) -> String { "link \(target)" }
+    /// The state of something at a path that is neither a file nor a link: `other a FIFO`.
+    static let otherPrefix = "other "
 
     public func read(_ subjects: [String]) throws -> [String?] {
         try subjects.map { subject in
-            switch try DurableFiles.inspect(root.path(subject)) {
+            switch try root.inspect(subject) {
             case nil: return nil
             case .file(let mode, let bytes)?:
                 if let text = String(validating: bytes, as: UTF8.self) { return Self.fileState(mode: mode, content: text) }
                 return "file \(Self.octal(mode)) hex\n" + bytes.map { Self.hex($0) }.joined()
             case .symlink(let target)?: return Self.linkState(target: target)
-            case .other(let what)?: return "other \(what)"
+            case .other(let what)?: return Self.otherPrefix + what
             }
         }
     }
@@ -33,22 +37,37 @@ public final class FileDriver: Driver {
     public func write(_ changes: [Change]) throws { try forEachChange(changes, write) }
 
     private func write(_ change: Change) throws {
-        let path = root.path(change.subject)
         guard let after = change.after else {
-            if case .other(let what)? = try DurableFiles.inspect(path) {
+            if case .other(let what)? = try root.inspect(change.subject) {
                 throw HostError(operation: "refusing to remove", subject: "\(change.subject), which is \(what)", errno: EISDIR)
             }
-            try DurableFiles.remove(path)
+            try root.remove(change.subject)
             return
         }
-        try DurableFiles.makeDirectories(DurableFiles.parent(of: path))
         switch try State(after) {
         case .file(let mode, let bytes):
-            if case .symlink? = try DurableFiles.inspect(path) { try DurableFiles.remove(path) }
-            try DurableFiles.writeAtomically(path, bytes, mode: mode)
+            if case .symlink? = try root.inspect(change.subject) { try root.remove(change.subject) }
+            try root.writeAtomically(change.subject, bytes, mode: mode)
         case .link(let target):
-            try DurableFiles.placeSymlink(path, target: target)
+            try root.placeSymlink(change.subject, target: target)
         }
+    }
+
+    /// `--force` replaces only what rollback can put back byte for byte: a regular file or a symlink.
+    /// A directory, FIFO, socket or device at a target path is refused at plan time, before any change.
+    public func refuse(_ changes: [Change]) throws {
+        let refused = changes.compactMap { change -> SpecError? in
+            guard let before = change.before, before.hasPrefix(Self.otherPrefix) else { return nil }
+            let what = before.dropFirst(Self.otherPrefix.count)
+            return SpecError(root.path(change.subject), "is \(what), which lvs-node cannot put back as it was; it replaces only "
+                             + "regular files and symlinks, even with --force. Move it away first")
+        }
+        if !refused.isEmpty { throw SpecErrors(refused) }
+    }
+
+    /// Removes the temporary files an interrupted write of these subjects left (never following a link).
+    public func discardDebris(_ subjects: [String]) throws {
+        for subject in subjects { try root.removeTemporary(of: subject) }
     }
 
     public func describe(_ change: Change) -> String {

@@ -26,7 +26,7 @@ struct CloudInitCommand: ParsableCommand {
     var installHook = false
 
     func run() throws {
-        let log = CloudInitLog(path: location.environment.root.path("/var/log/lvs-node.log"))
+        let log = CloudInitLog(root: location.environment.root)
         try ExitStatus.guarding {
             let agent = location.agent
             let source: NodeAgent.UserDataSource = userData.map { .file($0) } ?? .instance
@@ -55,7 +55,7 @@ struct CloudInitCommand: ParsableCommand {
 /// Prints a line and appends it, time-stamped, to /var/log/lvs-node.log (best effort: a missing log
 /// must not fail a boot).
 struct CloudInitLog {
-    let path: String
+    let root: HostRoot
 
     func say(_ line: String) {
         print(line)
@@ -65,7 +65,6 @@ struct CloudInitLog {
     func write(_ text: String) {
         let stamp = Clock.now()
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { "\(stamp) \($0)\n" }.joined()
-        try? DurableFiles.makeDirectories(DurableFiles.parent(of: path))
-        try? DurableFiles.append(path, Array(lines.utf8), sync: false)
+        try? root.append("/var/log/lvs-node.log", Array(lines.utf8), sync: false)
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Glibc
 import LVSNode
 import NodeModel
 
@@ -16,6 +17,17 @@ struct LocationOptions: ParsableArguments {
 
     /// The operations, on the host (or under --root) this invocation names.
     var agent: NodeAgent { NodeAgent(environment, lockWait: wait) }
+
+    /// An empty path would put every file (and the journal) at the real root's top level. (A state
+    /// directory that cannot be used is 73, found when it is created.)
+    func validate() throws {
+        if root.isEmpty { throw ValidationError("--root must name a directory; it is empty") }
+        if stateDirectory?.isEmpty == true { throw ValidationError("--state-dir must name a directory; it is empty") }
+        var info = stat()
+        if stat(root, &info) == 0 && info.st_mode & S_IFMT != S_IFDIR {
+            throw ValidationError("--root '\(root)' is not a directory")
+        }
+    }
 
     var environment: NodeEnvironment {
         var environment = NodeEnvironment.host(root: root, stateDirectory: stateDirectory)
