@@ -35,13 +35,24 @@ public enum Recovery {
     public static func recover(journal: Journal, generations: GenerationStore, drivers: Drivers) throws -> Outcome {
         guard let contents = try journal.load() else { return .nothingToDo }
         if let header = contents.header, try isRecorded(header, generations) {
+            try discardDebris(contents, drivers)
             try journal.remove()
             return .completedRun
         }
         let problems = Undo.restore(contents.intents, drivers: drivers)
         guard problems.isEmpty else { throw Failed(problems: problems) }
+        try discardDebris(contents, drivers)
         try journal.remove()
         return .undone(steps: contents.intents.count)
+    }
+
+    /// What the killed run left half-made (a file's temporary copy), removed before the journal that
+    /// names it, so a kill during the clean-up leaves a journal that leads here again.
+    private static func discardDebris(_ contents: Journal.Contents, _ drivers: Drivers) throws {
+        let changes = contents.intents.flatMap(\.changes)
+        for kind in Set(changes.map(\.kind)) {
+            try drivers.driver(for: kind).discardDebris(changes.filter { $0.kind == kind }.map(\.subject))
+        }
     }
 
     /// Whether the run's outcome reached the generation store before it stopped.

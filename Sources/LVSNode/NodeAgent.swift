@@ -172,8 +172,10 @@ public struct NodeAgent {
             let query = try ProcessRunner.run(cloudInit, ["query", "userdata"], input: nil)
             if query.status == 0 { return (query.output, "cloud-init query userdata") }
         }
+        // cloud-init keeps it behind /var/lib/cloud/instance, a link to the instance's own directory:
+        // followed as a process chrooted to the root would.
         let path = environment.root.path("/var/lib/cloud/instance/user-data.txt")
-        guard let bytes = try DurableFiles.read(path) else {
+        guard let bytes = try environment.root.readFollowingLinksInside("/var/lib/cloud/instance/user-data.txt") else {
             throw SpecError(path, "no user-data: cloud-init has not stored any here; give --user-data FILE")
         }
         return (String(decoding: bytes, as: UTF8.self), path)

@@ -32,7 +32,8 @@ enum ExitStatus {
           65  bad data (an address, role, mode or spec file); nothing was changed
           69  the kernel lacks a needed feature; nothing was changed
           70  an internal error; nothing was changed
-          73  the state directory cannot be created or used; nothing was changed
+          73  the state directory, or a path under --root, cannot be used safely
+              (not a directory, or a link leading out of the root); nothing changed
           74  an I/O error reading the host or the state, or a damaged generation
               or journal; nothing was changed
           75  another lvs-node run holds the lock; nothing was changed (try again,
@@ -73,6 +74,8 @@ enum ExitStatus {
         // Every change happens inside a run, whose failures are RunFailure: anything else came
         // before the first change.
         case let error as EngineError: return (ioError, "error: \(error)")
+        // A link on the way out of --root, or at a pid file: the path cannot be used safely.
+        case let error as HostError where error.code == .errno(ELOOP): return (cannotCreate, "error: \(error); nothing was changed")
         case let error as HostError: return (ioError, "error: \(error); nothing was changed")
         case let error as BatchFailure: return (ioError, "error: \(error); nothing was changed")
         default: return (software, "error: \(error); nothing was changed")

@@ -40,4 +40,21 @@ final class FileDebrisKernelTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: scripts) == [])
         #expect(try FileManager.default.contentsOfDirectory(atPath: root + "/etc/sysctl.d") == ["90-lvs-node.conf"])
     }
+
+    /// Issue #11 finding 6 as an operator meets it: killed at the rename, then rolled back; nothing the
+    /// killed run made is left under the root, the temporary files included.
+    @Test func rollbackAfterAKillAtTheRenameLeavesNoTemporaryFiles() throws {
+        let renames = "rename,renameat,renameat2"
+        let state = directory.file("state")
+        let killed = try namespace.run(which("strace")!, ["-f", "-o", "/dev/null", "-e", "trace=\(renames)",
+                                                          "-e", "inject=\(renames):signal=KILL:when=2",
+                                                          lvsNodeBinary, "setup", "--role", "realserver", "--vip", "192.0.2.10",
+                                                          "--persist", "ifcfg", "--init", "none", "--root", root, "--state-dir", state])
+        #expect(killed.status != 0, "\(killed)")
+        let rollback = try namespace.run(lvsNodeBinary, ["rollback", "--root", root, "--state-dir", state])
+        #expect(rollback.status == 0, "\(rollback)")
+        let left = directory.tree().keys.filter { $0.hasPrefix("root/") }.sorted()
+        #expect(left == [], "left under the root: \(left)")
+        #expect(try namespace.addresses(device: "lo").allSatisfy { $0.local != "192.0.2.10" })
+    }
 }
