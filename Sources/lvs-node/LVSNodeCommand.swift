@@ -44,7 +44,7 @@ enum Entry {
         }
         var parsed: ParsableCommand
         do {
-            parsed = try command.parseAsRoot(Array(arguments.dropFirst()))
+            parsed = try command.parseAsRoot(RepeatedOptions.extract(Array(arguments.dropFirst())))
         } catch {
             // Let the whole tree say it, so usage lines read "lvs-node setup", not "setup".
             LVSNodeCommand.main()

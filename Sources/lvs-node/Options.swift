@@ -74,9 +74,14 @@ struct SpecOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Read the node spec from this YAML file instead of the flags above.", valueName: "file"))
     var config: String?
 
+    // Those given many times come through `RepeatedOptions` instead.
+    var allVIPs: [String] { vips + (RepeatedOptions.taken["--vip"] ?? []) }
+    var allAddresses: [String] { addresses + (RepeatedOptions.taken["--address"] ?? []) }
+    var allRoutes: [String] { routes + (RepeatedOptions.taken["--route"] ?? []) }
+
     func validate() throws {
-        let flagsGiven = role != nil || mode != nil || !vips.isEmpty || persist != nil || initSystem != nil || gateway != nil
-            || mss != nil || !addresses.isEmpty || !routes.isEmpty || ipv6Forwarding || interface != nil
+        let flagsGiven = role != nil || mode != nil || !allVIPs.isEmpty || persist != nil || initSystem != nil || gateway != nil
+            || mss != nil || !allAddresses.isEmpty || !allRoutes.isEmpty || ipv6Forwarding || interface != nil
         if config != nil && flagsGiven {
             throw ValidationError("give the spec either as --config FILE or as flags (--role, --vip, …), not both")
         }
@@ -87,8 +92,8 @@ struct SpecOptions: ParsableArguments {
 
     func input(_ environment: NodeEnvironment) throws -> SpecInput {
         if let config { return try environment.readSpecFile(config) }
-        return try SpecInput.fromFlags(role: role, mode: mode, vips: vips, persist: persist, initSystem: initSystem,
-                                       gateway: gateway, mss: mss, addresses: addresses, routes: routes,
+        return try SpecInput.fromFlags(role: role, mode: mode, vips: allVIPs, persist: persist, initSystem: initSystem,
+                                       gateway: gateway, mss: mss, addresses: allAddresses, routes: allRoutes,
                                        ipv6Forwarding: ipv6Forwarding, interface: interface)
     }
 }

@@ -40,6 +40,21 @@ import TestSupport
         }
     }
 
+    /// A thousand --vip flags mean what the same VIPs in a file mean (they skip argument-parser's
+    /// quadratic handling of repeated options), and still conflict with --config.
+    @Test func manyVIPFlagsPlanLikeTheSameVIPsInAFile() throws {
+        let vips = (0..<1000).map { "198.18.\($0 / 250).\($0 % 250 + 1)" }
+        let file = directory.file("spec.yaml")
+        try ("role: realserver\npersist: none\ninit: none\nvips:\n" + vips.map { "  - \($0)\n" }.joined()).write(toFile: file, atomically: true, encoding: .utf8)
+        let fromFlags = try lvsNode(["plan", "--role", "realserver", "--persist", "none", "--init", "none"] + vips.flatMap { ["--vip", $0] })
+        let fromFile = try lvsNode(["plan", "--config", file])
+        #expect(fromFlags.status == 2, "\(fromFlags.stderr)")
+        #expect(fromFlags.stdout == fromFile.stdout)
+        #expect(fromFlags.stdout.contains("+ address 198.18.3.250/32 on lo (label lo:999)"))
+        let both = try lvsNode(["plan", "--config", file] + vips.prefix(20).flatMap { ["--vip=\($0)"] })
+        #expect(both.status == 64, "\(both)")
+    }
+
     /// Whether the state survives a reboot is said in every plan, and a root with no boot path is warned about.
     @Test func thePlanSaysWhatBringsTheStateBackAfterAReboot() throws {
         let bare = try lvsNode(["plan", "--role", "realserver", "--vip", "192.0.2.10"])
