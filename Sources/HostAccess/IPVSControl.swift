@@ -157,6 +157,8 @@ public protocol IPVSControl: AnyObject {
     /// Every real server of every service, with its counters (cached until `apply`).
     func destinations() throws -> [IPVSDestination]
     func timeouts() throws -> IPVSTimeouts
+    /// Forgets the dumps, so the next read asks the kernel (a drain watching connection counters).
+    func refresh()
     /// Carries out the operations in order; throws `BatchFailure` for the first one refused.
     func apply(_ operations: [IPVSOperation]) throws
     /// Whether the kernel has the scheduler or can load it when a service names it.

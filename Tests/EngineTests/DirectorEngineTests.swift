@@ -193,6 +193,28 @@ import TestSupport
         #expect(zero.weight == 0 && zero.address == "192.0.2.12" && gone.address == "192.0.2.12")
     }
 
+    /// The drain watches the kernel's counters as they change: a leaving real server whose connections
+    /// end goes as soon as they have, not when the drain's time is up (the loop once read its first
+    /// dump over and over, so every drain took the whole time).
+    @Test func aDrainEndsWhenTheLeavingServersConnectionsDo() throws {
+        let node = FakeNode()
+        _ = try node.agent.setup(try Self.director(Self.web))
+        node.ipvs.servers[Self.webKey]?["192.0.2.12:80"]?.activeConnections = 3
+        var dumps = 0
+        node.ipvs.beforeDump = {
+            dumps += 1
+            // The client closes after a few looks at the table.
+            if dumps == 6 { node.ipvs.servers[Self.webKey]?["192.0.2.12:80"]?.activeConnections = 0 }
+        }
+        let drained = Self.web.replacingOccurrences(of: "      - {address: 192.0.2.12}\n", with: "") + "drain: 30\n"
+        var started = timespec(), ended = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &started)
+        _ = try node.agent.setup(try Self.director(drained))
+        clock_gettime(CLOCK_MONOTONIC, &ended)
+        #expect(ended.tv_sec - started.tv_sec < 10, "the drain waited \(ended.tv_sec - started.tv_sec) s for connections that had ended")
+        #expect(node.ipvs.servers[Self.webKey]?["192.0.2.12:80"] == nil)
+    }
+
     @Test(.enabled(if: which("keepalived") != nil && hostInterface != nil,
                    "keepalived (installed by .ci/run) checks the file, on an interface of this machine"))
     func haModeLeavesTheTableAndVIPsToKeepalived() throws {

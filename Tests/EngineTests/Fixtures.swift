@@ -16,7 +16,7 @@ final class FakeNode {
     var environment: NodeEnvironment {
         NodeEnvironment(root: HostRoot(directory.path), stateDirectory: nil,
                         addresses: { [kernel] in kernel }, links: { [kernel] in kernel }, routes: { [kernel] in kernel }, packetFilter: { [kernel] in kernel },
-                        sysctls: { [kernel] in kernel }, ipvs: { [ipvs] in ipvs },
+                        sysctls: { [kernel] in kernel }, ipvs: { [ipvs] in ipvs.session() },
                         mayChangeNetwork: { [unowned self] in self.mayChangeNetwork })
     }
 

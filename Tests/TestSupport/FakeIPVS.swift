@@ -5,16 +5,40 @@ import HostAccess
 /// to one that does not (ESRCH), a real server of a missing service (ESRCH), a duplicate or missing
 /// real server (EEXIST / ENOENT), and a scheduler it cannot load (ENOENT); removing a service removes
 /// its real servers; a batch goes on past a refused request. It can be told to fail a request.
+///
+/// Read like `NetlinkIPVS` reads the kernel: a dump is kept until `apply` or `refresh`, so a loop that
+/// forgets to refresh sees stale counters here too. `session()` is another process's view of the same
+/// table (each lvs-node run opens its own).
 public final class FakeIPVS: IPVSControl {
-    public var table: [IPVSServiceKey: IPVSService] = [:]
-    public var servers: [IPVSServiceKey: [String: IPVSDestination]] = [:]
-    public var timeoutValues = IPVSTimeouts(tcp: 900, tcpFin: 120, udp: 300)
-    public var schedulers: Set<String> = ["rr", "wrr", "lc", "wlc", "sh", "mh"]
-    /// Requests (as `NetlinkIPVS` names them) that fail with the errno.
-    public var failing: (IPVSOperation) -> Int32? = { _ in nil }
-    public private(set) var requests: [IPVSOperation] = []
+    /// The kernel's side: shared by every session.
+    final class State {
+        var table: [IPVSServiceKey: IPVSService] = [:]
+        var servers: [IPVSServiceKey: [String: IPVSDestination]] = [:]
+        var timeoutValues = IPVSTimeouts(tcp: 900, tcpFin: 120, udp: 300)
+        var schedulers: Set<String> = ["rr", "wrr", "lc", "wlc", "sh", "mh"]
+        var failing: (IPVSOperation) -> Int32? = { _ in nil }
+        var requests: [IPVSOperation] = []
+        var beforeDump: (() -> Void)?
+    }
 
-    public init() {}
+    private let state: State
+    private var dump: (services: [IPVSService], destinations: [IPVSDestination]?)?
+
+    public init() { state = State() }
+    private init(sharing state: State) { self.state = state }
+
+    /// Another process's view of the same table, with its own dump.
+    public func session() -> FakeIPVS { FakeIPVS(sharing: state) }
+
+    public var table: [IPVSServiceKey: IPVSService] { get { state.table } set { state.table = newValue } }
+    public var servers: [IPVSServiceKey: [String: IPVSDestination]] { get { state.servers } set { state.servers = newValue } }
+    public var timeoutValues: IPVSTimeouts { get { state.timeoutValues } set { state.timeoutValues = newValue } }
+    public var schedulers: Set<String> { get { state.schedulers } set { state.schedulers = newValue } }
+    /// Requests (as `NetlinkIPVS` names them) that fail with the errno.
+    public var failing: (IPVSOperation) -> Int32? { get { state.failing } set { state.failing = newValue } }
+    public var requests: [IPVSOperation] { state.requests }
+    /// Called as the kernel is dumped: a test changes the counters here, as traffic would.
+    public var beforeDump: (() -> Void)? { get { state.beforeDump } set { state.beforeDump = newValue } }
 
     public struct Snapshot: Equatable {
         public let services: [IPVSServiceKey: IPVSService]
@@ -24,20 +48,34 @@ public final class FakeIPVS: IPVSControl {
 
     public var snapshot: Snapshot { Snapshot(services: table, servers: servers.filter { !$0.value.isEmpty }, timeouts: timeoutValues) }
 
-    public func services() throws -> [IPVSService] { table.values.sorted { $0.key < $1.key } }
+    public func services() throws -> [IPVSService] {
+        if let dump { return dump.services }
+        state.beforeDump?()
+        let services = table.values.sorted { $0.key < $1.key }
+        dump = (services, nil)
+        return services
+    }
 
     public func destinations() throws -> [IPVSDestination] {
-        servers.keys.sorted().flatMap { key in servers[key]!.values.sorted { $0.endpoint < $1.endpoint } }
+        if let cached = dump?.destinations { return cached }
+        let services = try services()
+        state.beforeDump?()
+        let destinations = services.flatMap { service in (servers[service.key] ?? [:]).values.sorted { $0.endpoint < $1.endpoint } }
+        dump = (services, destinations)
+        return destinations
     }
+
+    public func refresh() { dump = nil }
 
     public func timeouts() throws -> IPVSTimeouts { timeoutValues }
 
     public func canLoadScheduler(_ name: String) -> Bool { schedulers.contains(name) }
 
     public func apply(_ operations: [IPVSOperation]) throws {
+        dump = nil
         var first: BatchFailure?
         for (index, operation) in operations.enumerated() {
-            requests.append(operation)
+            state.requests.append(operation)
             if let code = failing(operation) ?? refusal(operation) {
                 if first == nil { first = BatchFailure(index: index, error: HostError(operation: "applying", subject: "\(operation)", errno: code)) }
                 continue

@@ -75,9 +75,13 @@ public final class NetlinkIPVS: IPVSControl {
 
     public func canLoadScheduler(_ name: String) -> Bool { KernelFeatures.hasIPVS(scheduler: name) }
 
-    public func apply(_ operations: [IPVSOperation]) throws {
+    public func refresh() {
         serviceDump = nil
         destinationDump = nil
+    }
+
+    public func apply(_ operations: [IPVSOperation]) throws {
+        refresh()
         let failure = try NetlinkBatch.send(socket, count: operations.count, what: "IPVS") { index, sequence in
             try IPVSMessages.request(operations[index], family: family, sequence: sequence)
         }
