@@ -66,7 +66,7 @@ public struct NodeEnvironment {
         guard let bytes = try Self.readInput(path, followSymlink: true) else {
             throw SpecError(path, "the spec file does not exist")
         }
-        return try SpecInput.fromYAML(String(decoding: bytes, as: UTF8.self), source: path)
+        return try SpecInput.fromYAML(bytes: bytes, source: path)
     }
 
     /// Reads a user-data file as the cloud-init hook does: `--user-data FILE` (an operator's path,

@@ -77,6 +77,11 @@ public struct SpecInput: Sendable {
         try fromYAML(try YAMLValue.parse(text, source: source))
     }
 
+    /// The node spec file's bytes as read: libyaml checks the encoding.
+    public static func fromYAML(bytes: [UInt8], source: String) throws -> SpecInput {
+        try fromYAML(try YAMLValue.parse(bytes: bytes, source: source))
+    }
+
     /// The spec from an already parsed YAML mapping (the `lvs_node:` key of cloud-config user-data).
     public static func fromYAML(_ document: YAMLValue) throws -> SpecInput {
         var input = SpecInput()
