@@ -37,6 +37,10 @@ let package = Package(
         .testTarget(name: "RenderTests", dependencies: ["Render", "Steps", "NodeModel", "Engine", "HostAccess", "TestSupport"], exclude: ["Golden"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Steps", "LVSNode", "Render", "TestSupport"]),
         .testTarget(name: "CommandLineTests", dependencies: ["lvs-node", "TestSupport"]),
+        // Runs the input readers over hostile and mutated inputs in a process of its own, so a trap or a
+        // loop fails InputFuzzTests instead of killing the test runner. Not part of the product.
+        .executableTarget(name: "lvs-node-fuzz", dependencies: ["LVSNode", "NodeModel", "Engine"], path: "Tests/FuzzHarness"),
+        .testTarget(name: "InputFuzzTests", dependencies: ["lvs-node-fuzz", "lvs-node", "LVSNode", "NodeModel", "HostAccess", "TestSupport"]),
         .testTarget(name: "KernelTests", dependencies: ["lvs-node", "TestSupport", "Steps", "NodeModel", "Render", "HostAccess"]),
     ]
 )
