@@ -230,6 +230,12 @@ public struct SpecInput: Sendable {
         if spec.interface == nil && !spec.vips.isEmpty && interface == nil && ha == nil {
             errors.append(SpecError(interface?.location ?? "--interface", "the director needs the interface its VIPs go on: interface: eth0 (or lo for a VIP routed to it)"))
         }
+        // keepalived labels the IPv4 VIPs INTERFACE:0, :1, …; a label longer than the kernel's 15
+        // bytes is dropped with the address (keepalived -t exits 5).
+        if let ha = spec.ha, case let count = spec.vips.filter({ $0.family == .v4 }).count, count > 0,
+           "\(ha.interface):\(count - 1)".utf8.count > ValueSyntax.maximumInterfaceName {
+            errors.append(SpecError(self.ha?.location ?? "ha", "keepalived labels the IPv4 VIPs \(ha.interface):0 to \(ha.interface):\(count - 1), longer than the 15 bytes a label may have; use an interface with a shorter name"))
+        }
         let servers = Set(services.flatMap { $0.realServers.map(\.address) })
         for vip in spec.vips where servers.contains(vip) {
             errors.append(SpecError("services", "\(vip) is both a VIP and a real server; a real server must be another host"))

@@ -144,13 +144,22 @@ import Testing
     }
 
     @Test func legalEdgeValuesStillResolve() throws {
-        for interface in ["eth0.100", "en-0_a", "abcdefghijklmno", "e"] {
+        // 13 bytes: keepalived labels the VIP abcdefghijklm:0, at the kernel's 15.
+        for interface in ["eth0.100", "en-0_a", "abcdefghijklm", "e"] {
             let yaml = Self.ha + "interface: \(interface), password: \"Ab1-_~%&\"}\nvips: [192.0.2.10]\n"
                 + "services: [{vip: 192.0.2.10, port: 80, check: {type: http, path: \"/health?x=1&y=%23\"}}]\n"
             let (spec, _) = try SpecInput.fromYAML(yaml, source: "h.yaml").resolve(with: catalog)
             #expect(spec.ha?.interface == interface)
             #expect(spec.ha?.password == "Ab1-_~%&")
         }
+    }
+
+    @Test func aFifteenByteInterfaceIsANameButTooLongForKeepalivedsLabels() throws {
+        let (spec, _) = try SpecInput.fromYAML("role: router\naddresses: [{interface: abcdefghijklmno, address: 2001:db8::1/64}]\n",
+                                               source: "h.yaml").resolve(with: catalog)
+        #expect(spec.addresses.first?.interface == "abcdefghijklmno")
+        #expect(errors(Self.ha + "interface: abcdefghijklmno}\nvips: [192.0.2.10]\n")
+                == ["h.yaml line 2: keepalived labels the IPv4 VIPs abcdefghijklmno:0 to abcdefghijklmno:0, longer than the 15 bytes a label may have; use an interface with a shorter name"])
     }
 
     @Test func aRoleOverrideWithANameThatWouldBreakAUnitNameIsRefused() {
