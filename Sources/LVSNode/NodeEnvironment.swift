@@ -50,25 +50,37 @@ public struct NodeEnvironment {
 
     public var roleCatalog: RoleCatalog {
         RoleCatalog(overrideDirectory: root.path("/etc/lvs-node/roles")) { path in
-            try DurableFiles.read(path).map { String(decoding: $0, as: UTF8.self) }
+            try Self.readInput(path, followSymlink: false).map { String(decoding: $0, as: UTF8.self) }
         }
     }
 
     public var templateRenderer: TemplateRenderer {
         TemplateRenderer(overrideDirectory: root.path("/etc/lvs-node/templates")) { path in
-            try DurableFiles.read(path).map { String(decoding: $0, as: UTF8.self) }
+            try Self.readInput(path, followSymlink: false).map { String(decoding: $0, as: UTF8.self) }
         }
     }
 
-    /// Reads the `--config` file (a path on this machine, not under the root).
+    /// Reads the `--config` file (a path on this machine, not under the root, so a symlink there is
+    /// followed): a regular file of at most `BoundedRead.inputLimit` bytes.
     public func readSpecFile(_ path: String) throws -> SpecInput {
-        let bytes: [UInt8]?
-        do {
-            bytes = try DurableFiles.read(path)
-        } catch let error as HostError {
-            throw SpecError(path, "cannot read the spec file: \(error.detail)")
+        guard let bytes = try Self.readInput(path, followSymlink: true) else {
+            throw SpecError(path, "the spec file does not exist")
         }
-        guard let bytes else { throw SpecError(path, "the spec file does not exist") }
-        return try SpecInput.fromYAML(String(decoding: bytes, as: UTF8.self), source: path)
+        return try SpecInput.fromYAML(bytes: bytes, source: path)
+    }
+
+    /// Reads a user-data file as the cloud-init hook does: `--user-data FILE` (an operator's path,
+    /// `followSymlink: true`) or the instance's file under the root (`false`); nil when absent.
+    public static func readUserData(_ path: String, followSymlink: Bool) throws -> String? {
+        try readInput(path, followSymlink: followSymlink).map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// An input file's bytes, bounded and regular files only; a refusal is a data error (65) that says why.
+    static func readInput(_ path: String, followSymlink: Bool) throws -> [UInt8]? {
+        do {
+            return try BoundedRead.regularFile(path, followSymlink: followSymlink)
+        } catch let refusal as BoundedRead.Refusal {
+            throw SpecError(refusal.path, refusal.reason)
+        }
     }
 }

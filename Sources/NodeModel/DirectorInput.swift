@@ -186,8 +186,8 @@ struct DirectorInput {
             return .tcp(timing)
         case "http":
             let path = field("path").flatMap { text($0, "\(name()).path") } ?? "/"
-            if !path.hasPrefix("/") || path.contains(where: { $0 == " " || $0 == "\"" || $0 == "\n" }) {
-                errors.append(SpecError(field("path")?.location ?? value.location, "\(name()).path '\(path)' must be a URL path such as /health"))
+            if let problem = ValueSyntax.httpPathProblem(path) {
+                errors.append(SpecError(field("path")?.location ?? value.location, "\(name()).path is not a URL path keepalived can take: \(problem)"))
             }
             let status = field("status").flatMap { number($0, "\(name()).status", 100...599) } ?? 200
             return .http(path: path, status: status, timing)
@@ -226,8 +226,8 @@ struct DirectorInput {
         let advert = field("advert-int").flatMap { number($0, "ha.advert-int", 1...255) } ?? 1
         var password: String?
         if let value = field("password"), let text = text(value, "ha.password") {
-            if text.isEmpty || text.utf8.count > 8 || text.contains(where: { $0 == " " || $0 == "\"" || $0 == "\n" }) {
-                errors.append(SpecError(value.location, "ha.password must be 1 to 8 characters without spaces or quotes: VRRP carries only 8"))
+            if let problem = ValueSyntax.vrrpPasswordProblem(text) {
+                errors.append(SpecError(value.location, "ha.password is not a VRRP password keepalived can take: \(problem)"))
             } else {
                 password = text
             }
@@ -294,7 +294,7 @@ struct DirectorInput {
             return nil
         }
         if let reason = address.reasonNotUnicast {
-            errors.append(SpecError(value.location, "\(address) cannot be \(what) because \(reason); use a unicast address"))
+            errors.append(SpecError(value.location, "\(address) cannot be \(what) because \(reason); \(address.unicastAdvice)"))
             return nil
         }
         return address
@@ -302,8 +302,8 @@ struct DirectorInput {
 
     mutating func interfaceName(_ value: YAMLValue, _ name: String) -> String? {
         guard let text = text(value, name) else { return nil }
-        guard SpecInput.isInterfaceName(text) else {
-            errors.append(SpecError(value.location, "'\(text)' is not an interface name (1 to 15 characters, no '/', ':' or spaces)"))
+        if let problem = ValueSyntax.interfaceNameProblem(text) {
+            errors.append(SpecError(value.location, "'\(text)' is not an interface name: \(problem)"))
             return nil
         }
         return text

@@ -60,7 +60,29 @@ public struct IPAddress: Hashable, Sendable, CustomStringConvertible, Comparable
             if bytes.dropLast().allSatisfy({ $0 == 0 }) && bytes.last == 1 { return "it is the loopback address ::1" }
             if bytes[0] == 0xff { return "it is a multicast address (ff00::/8)" }
             if bytes[0] == 0xfe && bytes[1] & 0xc0 == 0x80 { return "it is link-local (fe80::/10), which needs a scope" }
+            if let ipv4 = embeddedIPv4 {
+                let kind = bytes[10] == 0xff ? "an IPv4-mapped IPv6 address (::ffff:0:0/96)" : "an IPv4-compatible IPv6 address (::/96)"
+                return "it is \(kind), the IPv4 address \(ipv4) in disguise"
+            }
             return nil
+        }
+    }
+
+    /// What to write instead of an address `reasonNotUnicast` refuses.
+    public var unicastAdvice: String {
+        embeddedIPv4.map { "write the IPv4 address \($0) itself, which is checked as IPv4" } ?? "use a unicast address"
+    }
+
+    /// The IPv4 address inside an IPv4-mapped (`::ffff:a.b.c.d`) or IPv4-compatible (`::a.b.c.d`,
+    /// deprecated) IPv6 address: the kernel treats either as IPv4, so `::ffff:127.0.0.1` would slip
+    /// a loopback address past the IPv4 checks. `::` and `::1` are not IPv4.
+    public var embeddedIPv4: IPAddress? {
+        guard family == .v6, bytes[0..<10].allSatisfy({ $0 == 0 }) else { return nil }
+        let ipv4 = Array(bytes[12...])
+        switch (bytes[10], bytes[11]) {
+        case (0xff, 0xff): return IPAddress(family: .v4, bytes: ipv4)
+        case (0, 0) where ipv4[0..<3].contains(where: { $0 != 0 }) || ipv4[3] > 1: return IPAddress(family: .v4, bytes: ipv4)
+        default: return nil
         }
     }
 }

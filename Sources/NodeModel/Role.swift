@@ -76,6 +76,15 @@ public struct Role: Sendable {
         let summary = try value("summary").string("summary")
         let modes = try value("modes").anyMap("modes").map { Mode(name: $0.key, summary: try $0.value.string("a mode's summary")) }
         let defaultMode = try value("default-mode").string("default-mode")
+        // Role and mode names land in file comments, unit names and init scripts.
+        if let problem = ValueSyntax.identifierProblem(name) {
+            throw SpecError(try value("name").location, "the role name '\(name)' is refused: \(problem)")
+        }
+        for mode in modes {
+            if let problem = ValueSyntax.identifierProblem(mode.name) {
+                throw SpecError(try value("modes").location, "the mode name '\(mode.name)' is refused: \(problem)")
+            }
+        }
         guard modes.contains(where: { $0.name == defaultMode }) else {
             throw SpecError(try value("default-mode").location, "default-mode '\(defaultMode)' is not one of the role's modes")
         }

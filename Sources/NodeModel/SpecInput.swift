@@ -77,6 +77,11 @@ public struct SpecInput: Sendable {
         try fromYAML(try YAMLValue.parse(text, source: source))
     }
 
+    /// The node spec file's bytes as read: libyaml checks the encoding.
+    public static func fromYAML(bytes: [UInt8], source: String) throws -> SpecInput {
+        try fromYAML(try YAMLValue.parse(bytes: bytes, source: source))
+    }
+
     /// The spec from an already parsed YAML mapping (the `lvs_node:` key of cloud-config user-data).
     public static func fromYAML(_ document: YAMLValue) throws -> SpecInput {
         var input = SpecInput()
@@ -200,10 +205,10 @@ public struct SpecInput: Sendable {
     private func resolveDirector(_ spec: inout NodeSpec, _ errors: inout [SpecError]) {
         var director = DirectorInput(defaultForwarding: Forwarding(rawValue: spec.mode) ?? .dr)
         if let interface {
-            if Self.isInterfaceName(interface.text) {
-                spec.interface = interface.text
+            if let problem = ValueSyntax.interfaceNameProblem(interface.text) {
+                errors.append(SpecError(interface.location, "'\(interface.text)' is not an interface name: \(problem)"))
             } else {
-                errors.append(SpecError(interface.location, "'\(interface.text)' is not an interface name (1 to 15 characters, no '/', ':' or spaces)"))
+                spec.interface = interface.text
             }
         }
         let services = self.services.map { director.services($0) } ?? []
@@ -221,17 +226,20 @@ public struct SpecInput: Sendable {
         errors += director.errors
         if spec.interface == nil, let ha = spec.ha { spec.interface = ha.interface }
         for vip in services.compactMap(\.vip) where !spec.vips.contains(vip) { spec.vips.append(vip) }
-        if spec.interface == nil && !spec.vips.isEmpty && spec.ha == nil {
+        // Only when none was given: a refused interface or ha section has its own error already.
+        if spec.interface == nil && !spec.vips.isEmpty && interface == nil && ha == nil {
             errors.append(SpecError(interface?.location ?? "--interface", "the director needs the interface its VIPs go on: interface: eth0 (or lo for a VIP routed to it)"))
+        }
+        // keepalived labels the IPv4 VIPs INTERFACE:0, :1, …; a label longer than the kernel's 15
+        // bytes is dropped with the address (keepalived -t exits 5).
+        if let ha = spec.ha, case let count = spec.vips.filter({ $0.family == .v4 }).count, count > 0,
+           "\(ha.interface):\(count - 1)".utf8.count > ValueSyntax.maximumInterfaceName {
+            errors.append(SpecError(self.ha?.location ?? "ha", "keepalived labels the IPv4 VIPs \(ha.interface):0 to \(ha.interface):\(count - 1), longer than the 15 bytes a label may have; use an interface with a shorter name"))
         }
         let servers = Set(services.flatMap { $0.realServers.map(\.address) })
         for vip in spec.vips where servers.contains(vip) {
             errors.append(SpecError("services", "\(vip) is both a VIP and a real server; a real server must be another host"))
         }
-    }
-
-    static func isInterfaceName(_ name: String) -> Bool {
-        !name.isEmpty && name.utf8.count <= maximumInterfaceName && !name.contains(where: { $0 == "/" || $0 == ":" || $0 == " " || $0 == "=" })
     }
 
     private static func vips(_ items: [Item], _ errors: inout [SpecError]) -> [IPAddress] {
@@ -256,19 +264,16 @@ public struct SpecInput: Sendable {
             return nil
         }
         if let reason = address.reasonNotUnicast {
-            errors.append(SpecError(item.location, "\(address) cannot be \(what) because \(reason); use a unicast address"))
+            errors.append(SpecError(item.location, "\(address) cannot be \(what) because \(reason); \(address.unicastAdvice)"))
             return nil
         }
         return address
     }
 
-    /// IFNAMSIZ - 1.
-    static let maximumInterfaceName = 15
-
     private static func interfaceAddress(_ interface: Item, _ address: Item, _ errors: inout [SpecError]) -> InterfaceCIDR? {
         let name = interface.text
-        guard isInterfaceName(name) else {
-            errors.append(SpecError(interface.location, "'\(name)' is not an interface name (1 to 15 characters, no '/', ':' or spaces)"))
+        if let problem = ValueSyntax.interfaceNameProblem(name) {
+            errors.append(SpecError(interface.location, "'\(name)' is not an interface name: \(problem)"))
             return nil
         }
         guard let (ip, prefix) = CIDR.parse(address.text) else {
@@ -276,7 +281,7 @@ public struct SpecInput: Sendable {
             return nil
         }
         if let reason = ip.reasonNotUnicast {
-            errors.append(SpecError(address.location, "\(ip) cannot be an interface address because \(reason)"))
+            errors.append(SpecError(address.location, "\(ip) cannot be an interface address because \(reason); \(ip.unicastAdvice)"))
             return nil
         }
         return InterfaceCIDR(interface: name, address: ip, prefixLength: prefix)

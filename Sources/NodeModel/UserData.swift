@@ -1,5 +1,3 @@
-import Foundation
-
 /// The node spec in cloud-init user-data: the `lvs_node:` key of a cloud-config document, which is
 /// the whole user-data (`#cloud-config` …) or one `text/cloud-config` part of a multi-part MIME
 /// message (base64 or plain).
@@ -24,7 +22,7 @@ public enum UserData {
 
     /// The cloud-config documents of the user-data.
     static func cloudConfigs(in text: String, source: String) throws -> [String] {
-        let normalized = text.replacingOccurrences(of: "\r\n", with: "\n")
+        let normalized = String(text.split(separator: "\r\n", omittingEmptySubsequences: false).joined(separator: "\n"))
         if normalized.hasPrefix("#cloud-config") { return [normalized] }
         guard let (headers, body) = split(normalized), let type = headers["content-type"],
               type.lowercased().hasPrefix("multipart/") else { return [] }
@@ -36,8 +34,8 @@ public enum UserData {
             guard let (partHeaders, partBody) = split(part) else { continue }
             var content = partBody
             if partHeaders["content-transfer-encoding"]?.lowercased() == "base64" {
-                guard let data = Data(base64Encoded: partBody.filter { !$0.isWhitespace }),
-                      let decoded = String(data: data, encoding: .utf8) else {
+                guard let bytes = Base64.decode(partBody.filter { !$0.isWhitespace }),
+                      let decoded = String(validating: bytes, as: UTF8.self) else {
                     throw SpecError(source, "a base64 part of the user-data does not decode to text")
                 }
                 content = decoded
@@ -54,17 +52,21 @@ public enum UserData {
 
     /// Headers (lower-cased names) and body of a MIME entity.
     static func split(_ entity: String) -> ([String: String], String)? {
-        guard let blank = entity.range(of: "\n\n") else { return nil }
+        // The first blank line ends the headers.
+        guard let end = zip(entity.indices, entity.indices.dropFirst()).first(where: { entity[$0] == "\n" && entity[$1] == "\n" }) else {
+            return nil
+        }
+        let blank = end.0..<entity.index(after: end.1)
         var headers: [String: String] = [:]
         var last: String?
         for line in entity[..<blank.lowerBound].split(separator: "\n") {
             if line.first == " " || line.first == "\t", let name = last {   // a folded header line
-                headers[name, default: ""] += " " + line.trimmingCharacters(in: .whitespaces)
+                headers[name, default: ""] += " " + trimmed(line)
                 continue
             }
             guard let colon = line.firstIndex(of: ":") else { continue }
-            let name = line[..<colon].trimmingCharacters(in: .whitespaces).lowercased()
-            headers[name] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            let name = trimmed(line[..<colon]).lowercased()
+            headers[name] = trimmed(line[line.index(after: colon)...])
             last = name
         }
         return (headers, String(entity[blank.upperBound...]))
@@ -86,11 +88,21 @@ public enum UserData {
 
     static func parameter(_ name: String, in header: String) -> String? {
         for field in header.split(separator: ";").dropFirst() {
-            let pair = field.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            let pair = field.split(separator: "=", maxSplits: 1).map(trimmed)
             if pair.count == 2, pair[0].lowercased() == name {
-                return pair[1].trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+                var value = Substring(pair[1])
+                while value.first == "\"" { value.removeFirst() }
+                while value.last == "\"" { value.removeLast() }
+                return String(value)
             }
         }
         return nil
+    }
+
+    /// Without the spaces and tabs around it.
+    static func trimmed<Text: StringProtocol>(_ text: Text) -> String {
+        let isBlank: (Character) -> Bool = { $0 == " " || $0 == "\t" }
+        guard let first = text.firstIndex(where: { !isBlank($0) }), let last = text.lastIndex(where: { !isBlank($0) }) else { return "" }
+        return String(text[first...last])
     }
 }

@@ -1,7 +1,6 @@
-import Yams
-
 /// A YAML tree that remembers where each value stood, so every error can say "file line N".
 /// Scalars stay text: the schema, not the YAML resolver, decides what a value means.
+/// `YAMLReader` builds it from libyaml's events, refusing anchors and aliases before anything is expanded.
 public struct YAMLValue: Sendable {
     public enum Content: Sendable {
         case scalar(String)
@@ -11,51 +10,27 @@ public struct YAMLValue: Sendable {
     }
 
     public let content: Content
-    /// e.g. `node.yaml line 4`.
-    public let location: String
+    /// The file (or flag) the value came from, shared by every value of a document.
+    let source: String
+    /// 1-based; 0 when the value stands for the whole source (an empty document).
+    let line: Int
 
-    /// Nothing is constructed into Swift values, so no tag table is needed.
-    nonisolated(unsafe) private static let constructor = Constructor([:], [:], [:])
+    /// e.g. `node.yaml line 4`, built only when asked for (a large spec has a million values).
+    public var location: String { line == 0 ? source : "\(source) line \(line)" }
 
     public static func parse(_ text: String, source: String) throws -> YAMLValue {
-        let node: Node?
-        do {
-            // The basic resolver: scalars stay text (the schema decides), and the default one's regular
-            // expressions would cost more start-up than the whole run.
-            node = try Yams.compose(yaml: text, .basic, Self.constructor)
-        } catch let error as YamlError {
-            throw SpecError(source, "this is not valid YAML: \(error)")
-        }
-        guard let node else { return YAMLValue(content: .null, location: source) }
-        return try YAMLValue(node, source: source)
+        try YAMLReader.read(Array(text.utf8), source: source)
     }
 
-    init(content: Content, location: String) {
+    /// `bytes` as read from a file: libyaml checks they are UTF-8 and free of control characters.
+    public static func parse(bytes: [UInt8], source: String) throws -> YAMLValue {
+        try YAMLReader.read(bytes, source: source)
+    }
+
+    init(content: Content, source: String, line: Int) {
         self.content = content
-        self.location = location
-    }
-
-    private init(_ node: Node, source: String) throws {
-        location = node.mark.map { "\(source) line \($0.line)" } ?? source
-        switch node {
-        case .scalar(let scalar):
-            // An unquoted ~ or null is YAML's null; anything else is kept as written.
-            let isNull = scalar.style == .plain && ["", "~", "null", "Null", "NULL"].contains(scalar.string)
-            content = isNull ? .null : .scalar(scalar.string)
-        case .sequence(let sequence):
-            content = .list(try sequence.map { try YAMLValue($0, source: source) })
-        case .mapping(let mapping):
-            var pairs: [(key: String, value: YAMLValue)] = []
-            for (key, value) in mapping {
-                guard let name = key.scalar?.string else {
-                    throw SpecError(location, "a key must be plain text")
-                }
-                pairs.append((name, try YAMLValue(value, source: source)))
-            }
-            content = .map(pairs)
-        case .alias:
-            throw SpecError(location, "YAML aliases are not supported here; write the value out")
-        }
+        self.source = source
+        self.line = line
     }
 
     /// What kind of value this is, for error messages.

@@ -83,7 +83,7 @@ import Testing
         ("ha: {state: LEADER, priority: 100, interface: eth0, virtual-router-id: 51}", "'LEADER' is not a choice for ha.state; use one of: MASTER, BACKUP"),
         ("ha: {state: BACKUP, priority: 255, interface: eth0, virtual-router-id: 51}", "priority 255 is reserved for the address owner"),
         ("ha: {state: MASTER, priority: 100, interface: eth0, virtual-router-id: 256}", "ha.virtual-router-id '256' must be a whole number from 1 to 255"),
-        ("ha: {state: MASTER, priority: 100, interface: eth0, virtual-router-id: 5, password: longerthan8}", "ha.password must be 1 to 8 characters"),
+        ("ha: {state: MASTER, priority: 100, interface: eth0, virtual-router-id: 5, password: longerthan8}", "ha.password is not a VRRP password keepalived can take: it must be 1 to 8 characters"),
         ("ha: {state: MASTER, priority: 100, virtual-router-id: 5}", "ha needs interface, e.g. interface: eth0"),
     ])
     func aBadDirectorSpecIsRefusedWithWhereAndWhy(body: String, message: String) {
