@@ -74,9 +74,9 @@ extension HostRoot {
     /// The bytes of the regular file `absolute` names, reached as a process chrooted to the root
     /// would reach it, links included (`/etc/os-release -> ../usr/lib/os-release`; cloud-init's
     /// `/var/lib/cloud/instance -> /var/lib/cloud/instances/ID`); nil when it does not exist.
-    public func readFollowingLinksInside(_ absolute: String) throws -> [UInt8]? {
+    public func readFollowingLinksInside(_ absolute: String, limit: Int = DurableFiles.readLimit) throws -> [UInt8]? {
         guard let (directory, name) = try resolve(absolute, creating: nil, links: .asIfChrooted, followingTheLast: true) else { return nil }
-        return try directory.read(name)
+        return try directory.read(name, limit: limit)
     }
 
     /// The root itself, as the user named it (links in `--root` are the user's choice); a missing

@@ -4,15 +4,28 @@ import Glibc
 /// (temporary file, fsync, rename, fsync of the directory), never following a symlink at the target,
 /// and errors that name the file.
 public enum DurableFiles {
-    /// The bytes of `path`, or nil when it does not exist.
-    public static func read(_ path: String) throws -> [UInt8]? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+    /// The most any file lvs-node reads back may hold: a generation of 10,000 services is tens of MB.
+    public static let readLimit = 256 << 20
+
+    /// The bytes of the regular file at `path`, or nil when nothing is there. Never blocks (a FIFO is
+    /// refused, not waited on) and never reads past `limit`.
+    public static func read(_ path: String, limit: Int = readLimit) throws -> [UInt8]? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY)
         if fd < 0 {
             if errno == ENOENT { return nil }
             throw HostError(operation: "opening", subject: path, errno: errno)
         }
         defer { close(fd) }
-        return try readAll(fd, path: path)
+        try requireRegularFile(fd, path: path)
+        return try readAll(fd, path: path, limit: limit)
+    }
+
+    static func requireRegularFile(_ fd: Int32, path: String) throws {
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw HostError(operation: "inspecting", subject: path, errno: errno) }
+        guard info.st_mode & S_IFMT == S_IFREG else {
+            throw HostError(operation: "refusing to read", subject: "\(path), which is not a regular file", errno: EINVAL)
+        }
     }
 
     /// Replaces `path` with `bytes` so a reader sees the old file or the new one, never a mix.
@@ -99,7 +112,7 @@ public enum DurableFiles {
         return String(path[path.index(after: slash)...])
     }
 
-    static func readAll(_ fd: Int32, path: String) throws -> [UInt8] {
+    static func readAll(_ fd: Int32, path: String, limit: Int = readLimit) throws -> [UInt8] {
         var result: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 65536)
         while true {
@@ -109,6 +122,9 @@ public enum DurableFiles {
                 throw HostError(operation: "reading", subject: path, errno: errno)
             }
             if count == 0 { return result }
+            guard result.count + count <= limit else {
+                throw HostError(operation: "refusing to read more than \(limit >> 20) MiB of", subject: path, errno: EFBIG)
+            }
             result.append(contentsOf: chunk[0..<count])
         }
     }

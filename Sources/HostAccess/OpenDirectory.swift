@@ -94,7 +94,7 @@ public final class OpenDirectory {
 
     /// The bytes of the regular file `name`, or nil when nothing is there. Opened without blocking and
     /// checked after opening, so a FIFO or device put there meanwhile is refused, not waited on.
-    public func read(_ name: String) throws -> [UInt8]? {
+    public func read(_ name: String, limit: Int = DurableFiles.readLimit) throws -> [UInt8]? {
         let opened = openat(descriptor, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)
         if opened < 0 {
             if errno == ENOENT { return nil }
@@ -106,7 +106,7 @@ public final class OpenDirectory {
         guard info.st_mode & S_IFMT == S_IFREG else {
             throw HostError(operation: "refusing to read", subject: "\(path(of: name)), which is not a regular file", errno: EINVAL)
         }
-        return try DurableFiles.readAll(opened, path: path(of: name))
+        return try DurableFiles.readAll(opened, path: path(of: name), limit: limit)
     }
 
     /// Replaces `name` with `bytes` so a reader sees the old file or the new one, never a mix: a new

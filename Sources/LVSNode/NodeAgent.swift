@@ -164,8 +164,10 @@ public struct NodeAgent {
 
     private func userData(_ source: UserDataSource) throws -> (String, String) {
         if case .file(let path) = source {
-            guard let bytes = try DurableFiles.read(path) else { throw SpecError(path, "the user-data file does not exist") }
-            return (String(decoding: bytes, as: UTF8.self), path)
+            guard let text = try NodeEnvironment.readUserData(path, followSymlink: true) else {
+                throw SpecError(path, "the user-data file does not exist")
+            }
+            return (text, path)
         }
         let cloudInit = "/usr/bin/cloud-init"
         if environment.root.root == "/" && access(cloudInit, X_OK) == 0 {
@@ -173,9 +175,15 @@ public struct NodeAgent {
             if query.status == 0 { return (query.output, "cloud-init query userdata") }
         }
         // cloud-init keeps it behind /var/lib/cloud/instance, a link to the instance's own directory:
-        // followed as a process chrooted to the root would.
+        // followed as a process chrooted to the root would, and no larger than any input lvs-node reads.
         let path = environment.root.path("/var/lib/cloud/instance/user-data.txt")
-        guard let bytes = try environment.root.readFollowingLinksInside("/var/lib/cloud/instance/user-data.txt") else {
+        let bytes: [UInt8]?
+        do {
+            bytes = try environment.root.readFollowingLinksInside("/var/lib/cloud/instance/user-data.txt", limit: BoundedRead.inputLimit)
+        } catch let error as HostError where error.code != .errno(ELOOP) {
+            throw SpecError(path, "cannot read the user-data: \(error.detail)")
+        }
+        guard let bytes else {
             throw SpecError(path, "no user-data: cloud-init has not stored any here; give --user-data FILE")
         }
         return (String(decoding: bytes, as: UTF8.self), path)
