@@ -23,9 +23,20 @@ public protocol Driver: AnyObject {
     /// Removes what an interrupted run may have left beside these subjects (a file's temporary copy);
     /// recovery and rollback call it for the subjects of the interrupted run.
     func discardDebris(_ subjects: [String]) throws
+    /// Whether `state` must be kept where only root can read it (see `PrivateState`).
+    func isPrivate(_ state: String) -> Bool
+}
+
+/// Secrets in the state: a driver says which states are private (a 0600 file's content); the generation
+/// keeps those in 0600 files of their own, so the rest of the state can be read by anyone.
+public enum PrivateState {
+    /// What a driver reads, and a generation holds, where a private value cannot be read without root.
+    public static let unreadable = "\u{1}unreadable without root"
 }
 
 extension Driver {
+    /// Whether `state` must be kept where only root can read it.
+    public func isPrivate(_ state: String) -> Bool { false }
     public func details(_ change: Change) -> [String] { [] }
     public func ordered(_ changes: [Change]) -> [Change] { changes }
     public var persistsAcrossReboot: Bool { false }
@@ -64,6 +75,11 @@ public struct Drivers {
 
     public init(_ drivers: [Driver]) {
         for driver in drivers { byKind[driver.kind] = driver }
+    }
+
+    /// Whether a state of `kind` must be kept where only root can read it.
+    public func isPrivate(_ kind: String, _ state: String) -> Bool {
+        byKind[kind]?.isPrivate(state) ?? false
     }
 
     public func driver(for kind: String) throws -> Driver {

@@ -16,6 +16,8 @@ public struct Generation: Sendable {
     public var baseline: [String: String?]
     /// When it was rolled back; nil while it is in force.
     public var rolledBack: String?
+    /// The spec holds a secret (a VRRP password): kept, like private states, where only root reads it.
+    public var specIsPrivate = false
 
     /// A new generation on top of `previous` (the one in force, if any).
     public init(number: Int, created: String, spec: String, summary: String, steps: [DesiredStep],
@@ -39,21 +41,37 @@ public struct Generation: Sendable {
     /// The record as `StateText` lines, in a fixed order, between a `format` record and an `end`
     /// record holding a checksum of everything before it: a truncated or edited generation is
     /// detected instead of read as one that changed less.
-    var text: String {
+    var text: String { text { _, _ in nil } }
+
+    /// `privately(kind, value)` returns the field that stands for a value which must not be
+    /// world-readable (`@REFERENCE` to where it was kept), or nil to write the value in place; kind nil
+    /// is the spec.
+    func text(privately: (String?, String) throws -> String?) rethrows -> String {
+        func field(_ kind: String, _ value: String?) throws -> String {
+            guard let value else { return "!" }
+            return try privately(kind, value) ?? StateText.optional(value)
+        }
         var out = StateText.line("format", String(Self.format))
         out += StateText.line("generation", String(number))
         out += StateText.line("created", StateText.escape(created))
         out += StateText.line("summary", StateText.escape(summary))
-        out += StateText.line("spec", StateText.escape(spec))
+        if let reference = try privately(nil, spec) {
+            out += StateText.line("spec-private", reference)
+        } else {
+            out += StateText.line("spec", StateText.escape(spec))
+        }
         for step in steps {
             out += StateText.line("step", StateText.escape(step.name), StateText.escape(step.kind))
             for desired in step.desired {
-                out += StateText.line("desired", StateText.escape(desired.subject), StateText.optional(desired.state))
+                out += StateText.line("desired", StateText.escape(desired.subject), try field(step.kind, desired.state))
             }
         }
-        for change in changes { out += StateText.encode(change) }
+        for change in changes {
+            out += StateText.line("change", StateText.escape(change.kind), StateText.escape(change.subject),
+                                  try field(change.kind, change.before), try field(change.kind, change.after))
+        }
         for (key, before) in baseline.sorted(by: { $0.key < $1.key }) {
-            out += StateText.line("baseline", StateText.escape(key), StateText.optional(before))
+            out += StateText.line("baseline", StateText.escape(key), try field(String(key.prefix { $0 != " " }), before))
         }
         return out + StateText.line("end", Checksum.fnv1a64(Array(out.utf8)))
     }
@@ -61,8 +79,8 @@ public struct Generation: Sendable {
     /// Generations written before the `format`/`end` records (format 1) are read without a checksum.
     static let format = 2
 
-    /// Throws `Damaged` saying what is wrong.
-    init(bytes: [UInt8]) throws {
+    /// Throws `Damaged` saying what is wrong. `resolve` gives the value kept under a `@REFERENCE`.
+    init(bytes: [UInt8], resolve: (Substring) throws -> String = { _ in PrivateState.unreadable }) throws {
         var records = StateText.records(bytes)
         if records.first?.first == "format" {
             guard records[0].count == 2, records[0][1] == String(Self.format) else {
@@ -79,7 +97,10 @@ public struct Generation: Sendable {
             }
             records = Array(records.dropFirst().dropLast())
         }
-        var number: Int?, created: String?, summary = "", spec = ""
+        func value(_ field: String) throws -> String? {
+            field.first == "@" ? try resolve(Substring(field.dropFirst())) : try StateText.optional(field)
+        }
+        var number: Int?, created: String?, summary = "", spec = "", specIsPrivate = false
         var steps: [DesiredStep] = [], changes: [Change] = [], baseline: [String: String?] = [:]
         for fields in records where !fields.isEmpty {
             switch (fields[0], fields.count) {
@@ -91,14 +112,16 @@ public struct Generation: Sendable {
             case ("created", 2): created = fields[1]
             case ("summary", 2): summary = fields[1]
             case ("spec", 2): spec = fields[1]
+            case ("spec-private", 2):
+                spec = try resolve(Substring(fields[1].dropFirst()))
+                specIsPrivate = true
             case ("step", 3): steps.append(DesiredStep(name: fields[1], kind: fields[2], desired: []))
             case ("desired", 3):
                 guard !steps.isEmpty else { throw Damaged("a desired state stands before any step") }
-                steps[steps.count - 1].desired.append(Desired(subject: fields[1], state: try StateText.optional(fields[2])))
+                steps[steps.count - 1].desired.append(Desired(subject: fields[1], state: try value(fields[2])))
             case ("change", 5):
-                changes.append(Change(kind: fields[1], subject: fields[2],
-                                      before: try StateText.optional(fields[3]), after: try StateText.optional(fields[4])))
-            case ("baseline", 3): baseline[fields[1]] = .some(try StateText.optional(fields[2]))
+                changes.append(Change(kind: fields[1], subject: fields[2], before: try value(fields[3]), after: try value(fields[4])))
+            case ("baseline", 3): baseline[fields[1]] = .some(try value(fields[2]))
             default: throw Damaged("it has a record it cannot read ('\(fields[0].prefix(40))')")
             }
         }
@@ -110,6 +133,7 @@ public struct Generation: Sendable {
         self.steps = steps
         self.changes = changes
         self.baseline = baseline
+        self.specIsPrivate = specIsPrivate
     }
 }
 
@@ -125,6 +149,9 @@ struct Damaged: Error {
 /// history, and a rollback writes a few bytes rather than the whole record again.
 public struct GenerationStore {
     public let directory: String
+    /// Where private values (a 0600 file's content, a spec holding a password) are kept, 0700: the
+    /// generations themselves are readable by anyone, so `status` and `history` need no privileges.
+    public var privateDirectory: String { DurableFiles.parent(of: directory) + "/private" }
     private static let rolledBackSuffix = ".rolled-back"
     /// Names are six digits: numbers stay in a range no arithmetic on them can overflow.
     public static let maximumNumber = 999_999
@@ -161,14 +188,49 @@ public struct GenerationStore {
         return generation
     }
 
-    /// Records a new generation, or marks one rolled back.
-    public func save(_ generation: Generation) throws {
-        try DurableFiles.makeDirectories(directory, mode: 0o700)
+    /// Records a new generation, or marks one rolled back. `isPrivate(kind, state)` says which states
+    /// go to the private directory (each under the name of its checksum) instead of the generation.
+    public func save(_ generation: Generation, isPrivate: (String, String) -> Bool = { _, _ in false }) throws {
+        try DurableFiles.makeDirectories(directory, mode: 0o755)
         if let rolledBack = generation.rolledBack {
-            try DurableFiles.writeAtomically(path(generation.number) + Self.rolledBackSuffix, Array((rolledBack + "\n").utf8), mode: 0o600)
-        } else {
-            try DurableFiles.writeAtomically(path(generation.number), Array(generation.text.utf8), mode: 0o600)
+            try DurableFiles.writeAtomically(path(generation.number) + Self.rolledBackSuffix, Array((rolledBack + "\n").utf8), mode: 0o644)
+            return
         }
+        var kept: [String: String] = [:]
+        let text = generation.text { kind, value in
+            guard kind.map({ isPrivate($0, value) }) ?? generation.specIsPrivate else { return nil }
+            let name = Self.privateName(value)
+            kept[name] = value
+            return "@" + name
+        }
+        if !kept.isEmpty {
+            try DurableFiles.makeDirectories(privateDirectory, mode: 0o700)
+            for (name, value) in kept.sorted(by: { $0.key < $1.key }) where !DurableFiles.exists("\(privateDirectory)/\(name)") {
+                try DurableFiles.writeAtomically("\(privateDirectory)/\(name)", Array(value.utf8), mode: 0o600)
+            }
+        }
+        try DurableFiles.writeAtomically(path(generation.number), Array(text.utf8), mode: 0o644)
+    }
+
+    /// A private value's file name: two FNV-1a checksums of it (128 bits; the values are lvs-node's own).
+    static func privateName(_ value: String) -> String {
+        let bytes = Array(value.utf8)
+        return Checksum.fnv1a64(bytes) + Checksum.fnv1a64(bytes.reversed())
+    }
+
+    /// The value kept under `name`; `PrivateState.unreadable` when this process may not read it.
+    private func privateValue(_ name: Substring) throws -> String {
+        let path = "\(privateDirectory)/\(name)"
+        let bytes: [UInt8]?
+        do {
+            bytes = try DurableFiles.read(path)
+        } catch let error as HostError where error.code == .errno(EACCES) {
+            return PrivateState.unreadable
+        }
+        guard let bytes else { throw Damaged("the private value it refers to (\(path)) is missing") }
+        let value = String(decoding: bytes, as: UTF8.self)
+        guard Self.privateName(value) == name else { throw Damaged("the private value \(path) does not match its name") }
+        return value
     }
 
     /// Takes back a `save` of the run that failed after it: the new generation's file, or the
@@ -204,7 +266,7 @@ public struct GenerationStore {
         do {
             guard let read = try DurableFiles.read(path) else { throw Damaged("it disappeared while being read") }
             bytes = read
-            return try Generation(bytes: bytes)
+            return try Generation(bytes: bytes, resolve: privateValue)
         } catch let damaged as Damaged {
             throw EngineError.damagedGeneration(path: path, number: number, detail: damaged.detail)
         } catch is StateText.Malformed {

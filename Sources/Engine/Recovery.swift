@@ -1,3 +1,6 @@
+import Glibc
+import HostAccess
+
 /// Finishes what a killed run left: a journal whose outcome was recorded is simply removed; any other
 /// is undone, so the host returns to the state before that run.
 public enum Recovery {
@@ -23,10 +26,18 @@ public enum Recovery {
         case removeJournal
         /// The run is undone: these changes put the host back (empty when it already is).
         case undo(command: String, generation: Int?, steps: Int, changes: [Change])
+        /// A journal is there, but only root may read it (it can hold a private file's content).
+        case unreadable
     }
 
     public static func pending(journal: Journal, generations: GenerationStore, drivers: Drivers) throws -> Pending? {
-        guard let contents = try journal.load() else { return nil }
+        let loaded: Journal.Contents?
+        do {
+            loaded = try journal.load()
+        } catch let error as HostError where error.code == .errno(EACCES) {
+            return .unreadable
+        }
+        guard let contents = loaded else { return nil }
         if let header = contents.header, try isRecorded(header, generations) { return .removeJournal }
         return .undo(command: contents.header?.command.rawValue ?? "run", generation: contents.header?.generation,
                      steps: contents.intents.count, changes: try Undo.changes(contents.intents, drivers: drivers))

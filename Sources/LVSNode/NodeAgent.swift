@@ -64,11 +64,14 @@ public struct NodeAgent {
                 return RunReport(lines: [], generation: nil, recovery: recovery)
             }
             let number = try generations.nextNumber()
-            let generation = Generation(number: number, created: Clock.now(), spec: spec.yaml, summary: Self.summary(spec),
+            var generation = Generation(number: number, created: Clock.now(), spec: spec.yaml, summary: Self.summary(spec),
                                         steps: steps, changes: plan.changes, previous: current)
+            generation.specIsPrivate = spec.ha?.password != nil
+            let recorded = generation
             var notes: [String] = []
-            let record = Commit("recording generation \(number)", perform: { try generations.save(generation) },
-                                retract: { try generations.retract(generation) })
+            let record = Commit("recording generation \(number)",
+                                perform: { try generations.save(recorded, isPrivate: host.drivers.isPrivate) },
+                                retract: { try generations.retract(recorded) })
             try Executor(drivers: host.drivers, journal: journal)
                 .run(plan, header: .init(command: .setup, generation: number),
                      commits: Self.reloads(plan.changes, role, environment.root, notes: { notes = $0 }) + [record])
@@ -112,9 +115,14 @@ public struct NodeAgent {
             report.interruptedUndo = changes.flatMap { Plan.lines($0, host.drivers) }
         }
         guard let generation = report.generation else { return report }
-        report.drift = try generation.steps.flatMap { step in
-            try Planner.diff(step, host.drivers).changes.flatMap { Plan.lines($0, host.drivers) }
-        }
+        let changes = try generation.steps.flatMap { try Planner.diff($0, host.drivers).changes }
+        // Without root a private file cannot be compared (its wanted state and its content are both
+        // root's); one that is missing is still drift.
+        let unreadable = Set(generation.steps.flatMap { $0.desired }.filter { $0.state == PrivateState.unreadable }.map(\.subject))
+            .union(changes.filter { $0.before == PrivateState.unreadable }.map(\.subject))
+        let missing = Set(changes.filter { $0.before == nil }.map(\.subject))
+        report.notChecked = unreadable.subtracting(missing).sorted()
+        report.drift = changes.filter { !report.notChecked.contains($0.subject) }.flatMap { Plan.lines($0, host.drivers) }
         let ipvs = generation.steps.filter { $0.kind == IPVSDriver.kindName }.flatMap(\.desired)
         if !ipvs.isEmpty {
             let control = try host.view.ipvs.control()
@@ -243,7 +251,8 @@ public struct NodeAgent {
     /// written the very files a refusal would complain about.
     private func underChangeLock<T>(drainSeconds: Int, _ body: (Host, Recovery.Outcome) throws -> T) throws -> T {
         do {
-            try DurableFiles.makeDirectories(environment.stateDirectory, mode: 0o700)
+            // Readable by anyone: what is private lives in its 0600 files and in private/ (0700).
+            try DurableFiles.makeDirectories(environment.stateDirectory, mode: 0o755)
         } catch let error as HostError {
             throw StateDirectoryUnusable(path: environment.stateDirectory, error: error)
         }

@@ -34,6 +34,8 @@ public struct StatusReport {
     public var interruptedRun: Recovery.Pending?
     /// The plan lines of `interruptedRun`'s undo.
     public var interruptedUndo: [String] = []
+    /// What this user could not compare (a 0600 file, read by someone other than root).
+    public var notChecked: [String] = []
     /// The kernel's IPVS table in `ipvsadm -Ln` style with drift marked, when the generation has one.
     public var ipvsTable: [String] = []
 }

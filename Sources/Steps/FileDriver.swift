@@ -23,7 +23,14 @@ public final class FileDriver: Driver {
 
     public func read(_ subjects: [String]) throws -> [String?] {
         try subjects.map { subject in
-            switch try root.inspect(subject) {
+            let entry: DurableFiles.Entry?
+            do {
+                entry = try root.inspect(subject)
+            } catch let error as HostError where error.code == .errno(EACCES) {
+                // A 0600 file read by a user other than root (status run by monitoring).
+                return PrivateState.unreadable
+            }
+            switch entry {
             case nil: return nil
             case .file(let mode, let bytes)?:
                 if let text = String(validating: bytes, as: UTF8.self) { return Self.fileState(mode: mode, content: text) }
@@ -72,6 +79,7 @@ public final class FileDriver: Driver {
 
     public func describe(_ change: Change) -> String {
         func what(_ state: String?) -> String {
+            if state == PrivateState.unreadable { return "readable by root only" }
             guard let state, let parsed = try? State(state) else { return "" }
             switch parsed {
             case .file(let mode, _): return "mode \(Self.octal(mode))"
@@ -88,25 +96,38 @@ public final class FileDriver: Driver {
         }
     }
 
-    /// The content change as a unified diff; for a file only its owner may read (it may hold a
-    /// password, and plans end up in logs), just how many lines changed.
+    /// A file only its owner may read is kept in the generation's private directory.
+    public func isPrivate(_ state: String) -> Bool {
+        guard state.hasPrefix("file "), case .file(let mode, _)? = try? State(state) else { return false }
+        return mode & 0o077 == 0
+    }
+
+    /// Keywords whose value is a secret, masked in every plan (plans end up in logs and tickets):
+    /// keepalived's VRRP password, the only secret lvs-node writes.
+    static let secretKeywords: Set<Substring> = ["auth_pass"]
+
+    /// The content change as a unified diff, secret values masked.
     public func details(_ change: Change) -> [String] {
+        if change.before == PrivateState.unreadable || change.after == PrivateState.unreadable {
+            return ["(the content is readable by root only: run as root to see the diff)"]
+        }
         func text(_ state: String?) -> String {
             guard let state, let newline = state.firstIndex(of: "\n"), state.hasPrefix("file ") else { return "" }
-            return String(state[state.index(after: newline)...])
-        }
-        func isPrivate(_ state: String?) -> Bool {
-            guard let state, case .file(let mode, _)? = try? State(state) else { return false }
-            return mode & 0o077 == 0
-        }
-        if isPrivate(change.before) || isPrivate(change.after) {
-            let changed = UnifiedDiff.lines(from: text(change.before), to: text(change.after), oldName: "", newName: "")
-                .dropFirst(2).filter { ($0.hasPrefix("+") || $0.hasPrefix("-")) }.count
-            return ["(\(changed) changed lines not shown: the file is readable by its owner only)"]
+            return Self.maskingSecrets(String(state[state.index(after: newline)...]))
         }
         return UnifiedDiff.lines(from: text(change.before), to: text(change.after),
                                  oldName: change.before == nil ? "/dev/null" : "a\(change.subject)",
                                  newName: change.after == nil ? "/dev/null" : "b\(change.subject)")
+    }
+
+    /// `text` with the value of every `secretKeywords` line replaced by asterisks, indentation kept.
+    static func maskingSecrets(_ text: String) -> String {
+        guard text.contains("auth_pass") else { return text }
+        return text.split(separator: "\n", omittingEmptySubsequences: false).map { line -> Substring in
+            let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
+            guard let keyword = words.first, secretKeywords.contains(keyword), words.count > 1 else { return line }
+            return line[..<keyword.startIndex] + keyword + " ********"
+        }.joined(separator: "\n")
     }
 
     enum State {

@@ -88,8 +88,11 @@ struct Status: ParsableCommand {
                 print("IP Virtual Server table:")
                 report.ipvsTable.forEach { print($0) }
             }
+            for subject in report.notChecked {
+                print("not checked: \(subject) is readable by root only; run status as root to compare it")
+            }
             if report.drift.isEmpty && report.interruptedRun == nil {
-                print("in place: the host matches")
+                print(report.notChecked.isEmpty ? "in place: the host matches" : "in place: the host matches, as far as this user can read it")
                 return ExitStatus.success
             }
             if report.drift.isEmpty {
@@ -108,6 +111,8 @@ extension Status {
     static func interrupted(_ report: StatusReport) {
         switch report.interruptedRun {
         case nil: return
+        case .unreadable?:
+            print("interrupted: a killed run left a journal, which only root may read; the next setup or rollback undoes it first")
         case .removeJournal?:
             print("interrupted: a run was killed after recording its outcome; the next setup or rollback only removes its journal")
         case .undo(let command, let generation, let steps, _)?:

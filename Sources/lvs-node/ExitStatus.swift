@@ -76,6 +76,9 @@ enum ExitStatus {
         case let error as EngineError: return (ioError, "error: \(error)")
         // A link on the way out of --root, or at a pid file: the path cannot be used safely.
         case let error as HostError where error.code == .errno(ELOOP): return (cannotCreate, "error: \(error); nothing was changed")
+        // The kernel or a file said no: an IPVS dump needs CAP_NET_ADMIN, a 0700 state directory root.
+        case let error as HostError where error.code == .errno(EACCES) || error.code == .errno(EPERM):
+            return (notPermitted, "error: \(error): this needs root (CAP_NET_ADMIN); nothing was changed")
         case let error as HostError: return (ioError, "error: \(error); nothing was changed")
         case let error as BatchFailure: return (ioError, "error: \(error); nothing was changed")
         default: return (software, "error: \(error); nothing was changed")

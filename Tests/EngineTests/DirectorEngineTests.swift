@@ -226,9 +226,10 @@ import TestSupport
             """, source: "spec.yaml"))
         #expect(node.ipvs.requests.isEmpty)
         #expect(node.kernel.labels(on: interface).isEmpty)
-        // The plan says the private file changed, never what it holds; public files show their diff.
+        // The plan shows keepalived.conf's diff for review, with only the password masked.
         #expect(!report.lines.joined().contains("s3cret"))
-        #expect(report.lines.contains { $0.hasPrefix("    (") && $0.hasSuffix(" changed lines not shown: the file is readable by its owner only)") })
+        #expect(report.lines.contains { $0.hasPrefix("    +") && $0.hasSuffix("auth_pass ********") }, "\(report.lines)")
+        #expect(report.lines.contains { $0.hasPrefix("    +") && $0.contains("virtual_router_id 51") }, "\(report.lines)")
         #expect(report.lines.contains("    +net.ipv4.conf.\(interface).send_redirects = 0"))
         let path = node.directory.file("etc/keepalived/keepalived.conf")
         let attributes = try FileManager.default.attributesOfItem(atPath: path)
