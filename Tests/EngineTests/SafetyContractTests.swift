@@ -111,7 +111,15 @@ import TestSupport
         // made and journaled, no generation.
         let generations = "\(node.stateDirectory)/generations"
         let record = try String(contentsOfFile: "\(generations)/000001", encoding: .utf8)
-        let changes = record.split(separator: "\n").filter { $0.hasPrefix("change\t") }
+        // A journal holds private states in place (it is 0600); the generation refers to private/.
+        let changes = try record.split(separator: "\n").filter { $0.hasPrefix("change\t") }.map { line in
+            try line.split(separator: "\t", omittingEmptySubsequences: false).map { field -> String in
+                guard field.hasPrefix("@") else { return String(field) }
+                let value = try String(contentsOfFile: "\(node.stateDirectory)/private/\(field.dropFirst())", encoding: .utf8)
+                return "=" + value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\n", with: "\\n")
+                    .replacingOccurrences(of: "\t", with: "\\t").replacingOccurrences(of: "\r", with: "\\r")
+            }.joined(separator: "\t")
+        }
         let journal = "begin\tsetup\t1\nintent\tall\t\(changes.count)\n" + changes.joined(separator: "\n") + "\n"
         try journal.write(toFile: "\(node.stateDirectory)/journal", atomically: true, encoding: .utf8)
         try FileManager.default.removeItem(atPath: "\(generations)/000001")
