@@ -147,9 +147,6 @@ public final class IPVSDriver: Driver {
             if case .deleteDestination = operation, let before = change.before { return !before.contains(" weight 0") }
             return false
         }
-        if drainSeconds > 0 && !leaving.isEmpty {
-            try drain(leaving.map { $0.1 }, control, changes: leaving.map { $0.0 })
-        }
         // Removing a service removes its real servers: no request of their own (a rollback of a
         // large table is then a request per service, not per real server).
         var removed = Set<IPVSServiceKey>()
@@ -158,6 +155,22 @@ public final class IPVSDriver: Driver {
             if case .deleteDestination(let destination) = operation { return !removed.contains(destination.service) }
             return true
         }
+        guard drainSeconds > 0 && !leaving.isEmpty else { return try send(requests, control) }
+        // Draining: the new real servers go in first, so the service keeps answering through them
+        // while the leaving ones (weight 0) finish their connections; then those and the services go.
+        let drained = Set(leaving.map(\.0.subject))
+        let last = requests.filter { change, operation in
+            if case .deleteService = operation { return true }
+            return drained.contains(change.subject)
+        }
+        let lastSubjects = Set(last.map(\.0.subject))
+        try send(requests.filter { !lastSubjects.contains($0.0.subject) }, control)
+        try drain(leaving.map { $0.1 }, control, changes: leaving.map { $0.0 })
+        try send(last, control)
+    }
+
+    private func send(_ requests: [(Change, IPVSOperation)], _ control: IPVSControl) throws {
+        guard !requests.isEmpty else { return }
         do {
             try control.apply(requests.map(\.1))
         } catch let failure as BatchFailure {

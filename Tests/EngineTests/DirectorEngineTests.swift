@@ -193,6 +193,23 @@ import TestSupport
         #expect(zero.weight == 0 && zero.address == "192.0.2.12" && gone.address == "192.0.2.12")
     }
 
+    /// A real server replaced under `drain:`: its successor is in the table before it goes to weight 0,
+    /// so the service never stands without a real server to send new connections to.
+    @Test func aReplacedRealServerDrainsWhileItsSuccessorAlreadyServes() throws {
+        let node = FakeNode()
+        _ = try node.agent.setup(try Self.director(Self.web))
+        let start = node.ipvs.requests.count
+        let replaced = Self.web.replacingOccurrences(of: "      - {address: 192.0.2.12}\n", with: "      - {address: 192.0.2.13}\n") + "drain: 30\n"
+        _ = try node.agent.setup(try Self.director(replaced))
+        let requests = Array(node.ipvs.requests[start...])
+        let added = requests.firstIndex { if case .addDestination(let d) = $0 { return d.address == "192.0.2.13" }; return false }
+        let zeroed = requests.firstIndex { if case .editDestination(let d) = $0 { return d.address == "192.0.2.12" && d.weight == 0 }; return false }
+        let removed = requests.firstIndex { if case .deleteDestination(let d) = $0 { return d.address == "192.0.2.12" }; return false }
+        guard let added, let zeroed, let removed else { Issue.record("expected add, weight 0, removal: \(requests)"); return }
+        #expect(added < zeroed && zeroed < removed, "\(requests)")
+        #expect(node.ipvs.servers[Self.webKey]?.keys.sorted() == ["192.0.2.11:80", "192.0.2.13:80"])
+    }
+
     /// The drain watches the kernel's counters as they change: a leaving real server whose connections
     /// end goes as soon as they have, not when the drain's time is up (the loop once read its first
     /// dump over and over, so every drain took the whole time).
