@@ -61,6 +61,24 @@ public enum BoundedRead {
         return bytes
     }
 
+    /// Standard input to its end (`--config -`), refused past `limit` bytes.
+    public static func standardInput(limit: Int = inputLimit) throws -> [UInt8] {
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let got = read(0, &chunk, chunk.count)
+            if got < 0 {
+                if errno == EINTR { continue }
+                throw Refusal(path: "standard input", reason: "cannot read it: \(String(cString: strerror(errno)))")
+            }
+            if got == 0 { return bytes }
+            guard bytes.count + got <= limit else {
+                throw Refusal(path: "standard input", reason: "it holds more than \(limit) bytes, the most lvs-node reads from one input")
+            }
+            bytes.append(contentsOf: chunk[0..<got])
+        }
+    }
+
     private static func describe(_ type: mode_t) -> String {
         switch type {
         case S_IFDIR: return "a directory"

@@ -63,6 +63,13 @@ public struct NodeEnvironment {
     /// Reads the `--config` file (a path on this machine, not under the root, so a symlink there is
     /// followed): a regular file of at most `BoundedRead.inputLimit` bytes.
     public func readSpecFile(_ path: String) throws -> SpecInput {
+        if path == "-" {
+            do {
+                return try SpecInput.fromYAML(bytes: try BoundedRead.standardInput(), source: "standard input")
+            } catch let refusal as BoundedRead.Refusal {
+                throw SpecError(refusal.path, refusal.reason)
+            }
+        }
         guard let bytes = try Self.readInput(path, followSymlink: true) else {
             throw SpecError(path, "the spec file does not exist")
         }

@@ -71,7 +71,7 @@ struct SpecOptions: ParsableArguments {
     @Option(name: .customLong("init"), help: ArgumentHelp("What brings the live state up at boot: auto, systemd, sysv or none.", valueName: "system"))
     var initSystem: String?
 
-    @Option(help: ArgumentHelp("Read the node spec from this YAML file instead of the flags above.", valueName: "file"))
+    @Option(help: ArgumentHelp("Read the node spec from this YAML file (- for standard input) instead of the flags above.", valueName: "file"))
     var config: String?
 
     // Those given many times come through `RepeatedOptions` instead.

@@ -55,6 +55,19 @@ import TestSupport
         #expect(both.status == 64, "\(both)")
     }
 
+    /// `--config -` reads the spec from standard input, as configuration tools pipe it.
+    @Test func theSpecCanComeFromStandardInput() throws {
+        let spec = "role: realserver\npersist: none\ninit: none\nvips: [192.0.2.10]\n"
+        let file = directory.file("spec.yaml")
+        try spec.write(toFile: file, atomically: true, encoding: .utf8)
+        let all = ["plan", "--config", "-", "--root", directory.file("root"), "--state-dir", directory.file("state")]
+        let piped = try namespace.map { try $0.run(lvsNodeBinary, all, input: spec) } ?? runProcess(lvsNodeBinary, all, input: spec)
+        #expect(piped.status == 2, "\(piped)")
+        #expect(piped.stdout == (try lvsNode(["plan", "--config", file])).stdout)
+        let broken = try namespace.map { try $0.run(lvsNodeBinary, all, input: "role: [\n") } ?? runProcess(lvsNodeBinary, all, input: "role: [\n")
+        #expect(broken.status == 65 && broken.stderr.contains("standard input"), "\(broken)")
+    }
+
     /// Whether the state survives a reboot is said in every plan, and a root with no boot path is warned about.
     @Test func thePlanSaysWhatBringsTheStateBackAfterAReboot() throws {
         let bare = try lvsNode(["plan", "--role", "realserver", "--vip", "192.0.2.10"])

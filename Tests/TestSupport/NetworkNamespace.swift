@@ -30,8 +30,8 @@ public final class NetworkNamespace {
 
     /// Runs a program inside the namespace.
     @discardableResult
-    public func run(_ executable: String, _ arguments: [String]) throws -> ProcessResult {
-        try runProcess(which("ip")!, ["netns", "exec", name, executable] + arguments)
+    public func run(_ executable: String, _ arguments: [String], input: String? = nil) throws -> ProcessResult {
+        try runProcess(which("ip")!, ["netns", "exec", name, executable] + arguments, input: input)
     }
 
     /// `ip -n NAME …`; throws if it fails.

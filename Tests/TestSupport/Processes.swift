@@ -10,7 +10,8 @@ public struct ProcessResult: CustomStringConvertible {
 
 /// Runs a program with arguments (never through a shell) and waits for it.
 @discardableResult
-public func runProcess(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws -> ProcessResult {
+public func runProcess(_ executable: String, _ arguments: [String], environment: [String: String]? = nil,
+                       input: String? = nil) throws -> ProcessResult {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
@@ -25,7 +26,12 @@ public func runProcess(_ executable: String, _ arguments: [String], environment:
     defer { try? out.close(); try? err.close() }
     process.standardOutput = out
     process.standardError = err
-    process.standardInput = FileHandle.nullDevice
+    if let input {
+        FileManager.default.createFile(atPath: directory.file("in"), contents: Data(input.utf8))
+        process.standardInput = try FileHandle(forReadingFrom: URL(fileURLWithPath: directory.file("in")))
+    } else {
+        process.standardInput = FileHandle.nullDevice
+    }
     try process.run()
     process.waitUntilExit()
     let outData = FileManager.default.contents(atPath: directory.file("out")) ?? Data()
