@@ -25,6 +25,9 @@ public protocol Driver: AnyObject {
     func discardDebris(_ subjects: [String]) throws
     /// Whether `state` must be kept where only root can read it (see `PrivateState`).
     func isPrivate(_ state: String) -> Bool
+    /// Whether `state` says the subject is not there (nil, or a driver's own form of absence that
+    /// remembers more, such as which directories were missing too).
+    func isAbsent(_ state: String?) -> Bool
 }
 
 /// Secrets in the state: a driver says which states are private (a 0600 file's content); the generation
@@ -37,6 +40,7 @@ public enum PrivateState {
 extension Driver {
     /// Whether `state` must be kept where only root can read it.
     public func isPrivate(_ state: String) -> Bool { false }
+    public func isAbsent(_ state: String?) -> Bool { state == nil }
     public func details(_ change: Change) -> [String] { [] }
     public func ordered(_ changes: [Change]) -> [Change] { changes }
     public var persistsAcrossReboot: Bool { false }
@@ -75,6 +79,11 @@ public struct Drivers {
 
     public init(_ drivers: [Driver]) {
         for driver in drivers { byKind[driver.kind] = driver }
+    }
+
+    /// Whether a state of `kind` says its subject is not there.
+    public func isAbsent(_ kind: String, _ state: String?) -> Bool {
+        byKind[kind]?.isAbsent(state) ?? (state == nil)
     }
 
     /// Whether a state of `kind` must be kept where only root can read it.

@@ -31,8 +31,9 @@ public struct Plan: Sendable {
     }
 
     public static func line(_ change: Change, _ drivers: Drivers) -> String {
-        let text = (try? drivers.driver(for: change.kind).describe(change)) ?? "\(change.kind) \(change.subject)"
-        return "\(change.symbol) \(text)"
+        guard let driver = try? drivers.driver(for: change.kind) else { return "\(change.symbol) \(change.kind) \(change.subject)" }
+        let symbol = driver.isAbsent(change.before) ? "+" : driver.isAbsent(change.after) ? "-" : "~"
+        return "\(symbol) \(driver.describe(change))"
     }
 }
 

@@ -127,6 +127,12 @@ extension HostRoot {
         try directory.remove(name)
     }
 
+    /// Removes the directory `absolute` if it is empty; false when it is not (or is not there).
+    public func removeEmptyDirectory(_ absolute: String) throws -> Bool {
+        guard let (directory, name) = try parent(of: absolute) else { return false }
+        return try directory.removeEmptyDirectory(name)
+    }
+
     /// Creates the directory `absolute` with `mode`, and the missing ones on the way (0755).
     public func makeDirectories(_ absolute: String, mode: mode_t = 0o755) throws {
         let (directory, name) = try parent(of: absolute, creating: 0o755)!

@@ -165,6 +165,16 @@ public final class OpenDirectory {
         sync()
     }
 
+    /// Removes the directory `name` if it is empty; false (and nothing changed) when it is not, or is gone.
+    public func removeEmptyDirectory(_ name: String) throws -> Bool {
+        if unlinkat(descriptor, name, AT_REMOVEDIR) == 0 {
+            sync()
+            return true
+        }
+        if errno == ENOTEMPTY || errno == EEXIST || errno == ENOENT { return false }
+        throw HostError(operation: "removing the directory", subject: path(of: name), errno: errno)
+    }
+
     /// Makes this directory's entries durable (after a rename or unlink).
     public func sync() { _ = fsync(descriptor) }
 

@@ -120,7 +120,7 @@ public struct NodeAgent {
         // root's); one that is missing is still drift.
         let unreadable = Set(generation.steps.flatMap { $0.desired }.filter { $0.state == PrivateState.unreadable }.map(\.subject))
             .union(changes.filter { $0.before == PrivateState.unreadable }.map(\.subject))
-        let missing = Set(changes.filter { $0.before == nil }.map(\.subject))
+        let missing = Set(changes.filter { host.drivers.isAbsent($0.kind, $0.before) }.map(\.subject))
         report.notChecked = unreadable.subtracting(missing).sorted()
         report.drift = changes.filter { !report.notChecked.contains($0.subject) }.flatMap { Plan.lines($0, host.drivers) }
         let ipvs = generation.steps.filter { $0.kind == IPVSDriver.kindName }.flatMap(\.desired)
@@ -298,7 +298,8 @@ public struct NodeAgent {
     /// Files the plan would replace or remove that exist but are not lvs-node's (not in the generation in force).
     static func foreignFiles(_ plan: Plan, _ current: Generation?) -> [String] {
         let owned = Set(current?.steps.filter { $0.kind == FileDriver.kindName }.flatMap { $0.desired.map(\.subject) } ?? [])
-        return plan.changes.filter { $0.kind == FileDriver.kindName && $0.before != nil && !owned.contains($0.subject) }.map(\.subject)
+        return plan.changes.filter { $0.kind == FileDriver.kindName && !FileDriver.isAbsent($0.before) && !owned.contains($0.subject) }
+            .map(\.subject)
     }
 
     static func refuseForeignFiles(_ plan: Plan, _ current: Generation?) throws {

@@ -20,6 +20,24 @@ public final class FileDriver: Driver {
     public static func linkState(target: String) -> String { "link \(target)" }
     /// The state of something at a path that is neither a file nor a link: `other a FIFO`.
     static let otherPrefix = "other "
+    /// The state of a file that is not there and whose directory was not either: `absent below
+    /// /etc/sysconfig` (the topmost directory missing). Putting it back removes the file and then the
+    /// directories, as far as that one, that are empty: rollback leaves no directory lvs-node made.
+    static let absentPrefix = "absent below "
+
+    public func isAbsent(_ state: String?) -> Bool { Self.isAbsent(state) }
+    public static func isAbsent(_ state: String?) -> Bool { state.map { $0.hasPrefix(absentPrefix) } ?? true }
+
+    /// `absent below DIR` when the file's directory is missing too (DIR the topmost missing one), else nil.
+    private func absence(of subject: String) throws -> String? {
+        var missing: String?
+        var directory = DurableFiles.parent(of: subject)
+        while directory != "/" && directory != "." && (try? root.inspect(directory)) == .some(nil) {
+            missing = directory
+            directory = DurableFiles.parent(of: directory)
+        }
+        return missing.map { Self.absentPrefix + $0 }
+    }
 
     public func read(_ subjects: [String]) throws -> [String?] {
         try subjects.map { subject in
@@ -31,7 +49,7 @@ public final class FileDriver: Driver {
                 return PrivateState.unreadable
             }
             switch entry {
-            case nil: return nil
+            case nil: return try absence(of: subject)
             case .file(let mode, let bytes)?:
                 if let text = String(validating: bytes, as: UTF8.self) { return Self.fileState(mode: mode, content: text) }
                 return "file \(Self.octal(mode)) hex\n" + bytes.map { Self.hex($0) }.joined()
@@ -44,11 +62,12 @@ public final class FileDriver: Driver {
     public func write(_ changes: [Change]) throws { try forEachChange(changes, write) }
 
     private func write(_ change: Change) throws {
-        guard let after = change.after else {
+        guard let after = change.after, !after.hasPrefix(Self.absentPrefix) else {
             if case .other(let what)? = try root.inspect(change.subject) {
                 throw HostError(operation: "refusing to remove", subject: "\(change.subject), which is \(what)", errno: EISDIR)
             }
             try root.remove(change.subject)
+            if let after = change.after { try removeEmptyDirectories(from: DurableFiles.parent(of: change.subject), upTo: String(after.dropFirst(Self.absentPrefix.count))) }
             return
         }
         switch try State(after) {
@@ -57,6 +76,16 @@ public final class FileDriver: Driver {
             try root.writeAtomically(change.subject, bytes, mode: mode)
         case .link(let target):
             try root.placeSymlink(change.subject, target: target)
+        }
+    }
+
+    /// The empty directories from `directory` up to and including `top` (those lvs-node made).
+    private func removeEmptyDirectories(from directory: String, upTo top: String) throws {
+        var current = directory
+        while current.hasPrefix(top) && current != "/" {
+            guard try root.removeEmptyDirectory(current) else { return }
+            if current == top { return }
+            current = DurableFiles.parent(of: current)
         }
     }
 
@@ -86,7 +115,7 @@ public final class FileDriver: Driver {
             case .link(let target): return "→ \(target)"
             }
         }
-        switch (change.before, change.after) {
+        switch (isAbsent(change.before) ? nil : change.before, isAbsent(change.after) ? nil : change.after) {
         case let (before?, after?):
             let (old, new) = (what(before), what(after))
             return old == new ? "file \(change.subject) (\(new))" : "file \(change.subject) \(old) → \(new)"
@@ -116,8 +145,8 @@ public final class FileDriver: Driver {
             return Self.maskingSecrets(String(state[state.index(after: newline)...]))
         }
         return UnifiedDiff.lines(from: text(change.before), to: text(change.after),
-                                 oldName: change.before == nil ? "/dev/null" : "a\(change.subject)",
-                                 newName: change.after == nil ? "/dev/null" : "b\(change.subject)")
+                                 oldName: isAbsent(change.before) ? "/dev/null" : "a\(change.subject)",
+                                 newName: isAbsent(change.after) ? "/dev/null" : "b\(change.subject)")
     }
 
     /// `text` with the value of every `secretKeywords` line replaced by asterisks, indentation kept.
