@@ -153,6 +153,19 @@ import TestSupport
         #expect(nothingWritten)
     }
 
+    /// Damaged state is 74 for every command, with what to do; nothing changes.
+    @Test(arguments: [["status"], ["history"], ["rollback"], ["setup", "--role", "realserver", "--vip", "192.0.2.10"]])
+    func aDamagedGenerationIs74(arguments: [String]) throws {
+        let generations = directory.file("state/generations")
+        try FileManager.default.createDirectory(atPath: generations, withIntermediateDirectories: true)
+        try "format\t2\ngeneration\t1\ncreated\tx\n".write(toFile: generations + "/000001", atomically: true, encoding: .utf8)
+        let before = directory.tree()
+        let result = try lvsNode(arguments)
+        #expect(result.status == 74, "\(result)")
+        #expect(result.stderr.contains("generation 1") && result.stderr.contains("is damaged"), "\(result)")
+        #expect(directory.tree().filter { $0.key != "state/lock" } == before, "only the lock may be new")
+    }
+
     /// A state directory that is a regular file is 73 for every command, never 1, and nothing changes.
     @Test(arguments: [["setup", "--role", "realserver", "--vip", "192.0.2.10"], ["rollback"], ["status"], ["history"]])
     func aStateDirectoryThatIsAFileIs73(arguments: [String]) throws {
