@@ -24,9 +24,14 @@ struct LocationOptions: ParsableArguments {
         if root.isEmpty { throw ValidationError("--root must name a directory; it is empty") }
         if stateDirectory?.isEmpty == true { throw ValidationError("--state-dir must name a directory; it is empty") }
         var info = stat()
-        if stat(root, &info) == 0 && info.st_mode & S_IFMT != S_IFDIR {
+        guard stat(root, &info) == 0 else {
+            // A mistyped --root would otherwise get a tree of its own while the live state changes.
+            throw ValidationError("--root '\(root)' does not exist; lvs-node does not create it: make the directory first")
+        }
+        if info.st_mode & S_IFMT != S_IFDIR {
             throw ValidationError("--root '\(root)' is not a directory")
         }
+        if wait < 0 || wait > 86_400 { throw ValidationError("--wait takes 0 to 86400 seconds, not \(wait)") }
     }
 
     var environment: NodeEnvironment {

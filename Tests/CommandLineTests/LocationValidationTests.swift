@@ -37,4 +37,16 @@ import TestSupport
         #expect(result.stderr.contains("is not a directory"), "\(result)")
         #expect(directory.tree().keys.sorted() == ["not-a-directory"])
     }
+
+    /// A mistyped --root is refused rather than created: the live state would change while the files
+    /// went to a tree nobody boots.
+    @Test(arguments: readOnlyCommands)
+    func aRootThatDoesNotExistIsAUsageError(command: [String]) throws {
+        let missing = directory.file("no-such-root")
+        let result = try runProcess(lvsNodeBinary, command + ["--root", missing, "--state-dir", directory.file("state")])
+        #expect(result.status == 64, "\(result)")
+        #expect(result.stderr.contains("does not exist"), "\(result)")
+        #expect(!FileManager.default.fileExists(atPath: missing))
+        #expect(!FileManager.default.fileExists(atPath: directory.file("state")))
+    }
 }

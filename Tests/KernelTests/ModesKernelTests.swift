@@ -35,6 +35,7 @@ final class ModesKernelTests {
     func lvsNode(_ namespace: NetworkNamespace, _ arguments: [String], state: String = "state") throws -> ProcessResult {
         // Live state only: files are the persistence tests' business.
         let spec = ["setup", "plan"].contains(arguments[0]) ? ["--persist", "none", "--init", "none"] : []
+        mkdir(directory.file("root-\(namespace.name)"), 0o755)
         return try namespace.run(lvsNodeBinary, arguments + spec + ["--root", directory.file("root-\(namespace.name)"),
                                                                     "--state-dir", directory.file("\(state)-\(namespace.name)")])
     }

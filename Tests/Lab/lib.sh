@@ -42,6 +42,7 @@ lvs() {
     local subcommand=$1; shift
     local extra=()
     case "$subcommand" in setup|plan) [[ " $* " == *" --config "* ]] || extra=(--persist none --init none) ;; esac
+    mkdir -p "$LAB_STATE/$host/root"
     ip netns exec "$host" "$LVS_NODE" "$subcommand" "$@" "${extra[@]}" --root "$LAB_STATE/$host/root" --state-dir "$LAB_STATE/$host/state"
 }
 

@@ -4,9 +4,11 @@ import Foundation
 public final class TemporaryDirectory {
     public let path: String
 
+    /// With an empty `root/` in it: lvs-node refuses a --root that does not exist.
     public init() {
         var template = Array((NSTemporaryDirectory() + "/lvs-node-test.XXXXXX").utf8CString)
         path = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)) }
+        mkdir(path + "/root", 0o755)
     }
 
     public func remove() { try? FileManager.default.removeItem(atPath: path) }
