@@ -48,18 +48,12 @@ public enum FileLock {
     /// Polls rather than blocking in flock(2): a blocked flock cannot be given a deadline without signals.
     private static func acquire(_ fd: Int32, _ mode: Mode, path: String, wait: Int) throws {
         let operation = (mode == .exclusive ? LOCK_EX : LOCK_SH) | LOCK_NB
-        var deadline = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &deadline)
-        deadline.tv_sec += wait
+        let deadline = Deadline(seconds: wait)
         while flock(fd, operation) != 0 {
             guard errno == EWOULDBLOCK || errno == EINTR else {
                 throw HostError(operation: "locking", subject: path, errno: errno)
             }
-            var now = timespec()
-            clock_gettime(CLOCK_MONOTONIC, &now)
-            if now.tv_sec > deadline.tv_sec || (now.tv_sec == deadline.tv_sec && now.tv_nsec >= deadline.tv_nsec) {
-                throw Busy(path: path, waited: wait)
-            }
+            if deadline.hasPassed { throw Busy(path: path, waited: wait) }
             usleep(20_000)
         }
     }

@@ -43,7 +43,7 @@ public enum ProcessRunner {
         ignoreBrokenPipes()
         let command = ([executable] + arguments).joined(separator: " ")
         let child = try ChildProcess.spawn(executable, arguments)
-        let deadline = monotonicMilliseconds() + Int64(max(timeoutSeconds, 0)) * 1000
+        let deadline = Deadline(seconds: timeoutSeconds)
         return try child.exchange(Array((input ?? "").utf8), deadline: deadline, command: command, timeoutSeconds: timeoutSeconds)
     }
 
@@ -57,12 +57,6 @@ public enum ProcessRunner {
     /// command line may call it at start-up too, so a reader of its output that goes away early is
     /// an EPIPE rather than the death of a run before its undo.
     public static func ignoreBrokenPipes() { _ = brokenPipesIgnored }
-
-    static func monotonicMilliseconds() -> Int64 {
-        var now = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &now)
-        return Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec) / 1_000_000
-    }
 }
 
 /// One spawned child and the parent's ends of its three pipes (non-blocking, close-on-exec).
@@ -127,12 +121,12 @@ private final class ChildProcess {
     /// Writes `bytes` to the child's stdin while draining stdout and stderr, until the child has exited
     /// (then what it wrote is read to the end), or the deadline passes (then the child is killed and
     /// `TimedOut` thrown). A grandchild that keeps the pipes open does not keep us waiting.
-    func exchange(_ bytes: [UInt8], deadline: Int64, command: String, timeoutSeconds: Int) throws -> ProcessRunner.Result {
+    func exchange(_ bytes: [UInt8], deadline: Deadline, command: String, timeoutSeconds: Int) throws -> ProcessRunner.Result {
         var written = 0
         if bytes.isEmpty { closeInput() }
         var out = Stream(), err = Stream()
         while true {
-            let remaining = deadline - ProcessRunner.monotonicMilliseconds()
+            let remaining = deadline.remainingMilliseconds
             if remaining <= 0 { try killForTimeout(command, timeoutSeconds) }
             if let status = try exitStatus(waiting: false) {
                 // Everything the child wrote is in the pipes by now; whatever comes later is not its.

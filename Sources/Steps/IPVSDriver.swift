@@ -195,9 +195,7 @@ public final class IPVSDriver: Driver {
             throw ChangeFailure(change: changes[failure.index], underlying: failure.error)
         }
         onDrain("draining \(leaving.map(\.endpoint).joined(separator: ", ")) (weight 0) for up to \(drainSeconds) s")
-        var deadline = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &deadline)
-        deadline.tv_sec += drainSeconds
+        let deadline = Deadline(seconds: drainSeconds)
         while true {
             // Read afresh every tick: the counters are the kernel's, not the dump this run started with.
             control.refresh()
@@ -205,9 +203,7 @@ public final class IPVSDriver: Driver {
                 leaving.contains { $0.service == live.service && $0.address == live.address && $0.port == live.port }
             }.reduce(0) { $0 + Int($1.activeConnections) }
             if active == 0 { return }
-            var now = timespec()
-            clock_gettime(CLOCK_MONOTONIC, &now)
-            if now.tv_sec > deadline.tv_sec || (now.tv_sec == deadline.tv_sec && now.tv_nsec >= deadline.tv_nsec) { return }
+            if deadline.hasPassed { return }
             usleep(200_000)
         }
     }
