@@ -57,3 +57,13 @@ director_spec 192.0.2.11 | setup_director director
 took=$(( $(date +%s) - started ))
 [ "$took" -lt 60 ] || fail "removing an idle real server took $took s of the 120 s drain"
 expect_ipvs director "TCP $VIP:80 rr" "TCP $VIP:80 -> 192.0.2.11:80 Route 1"
+
+step "status for a monitoring user: the kernel shows the IPVS table only to CAP_NET_ADMIN, so 77 with the reason"
+chmod 755 "$LAB_STATE"
+set +e
+denied=$(on director setpriv --reuid=nobody --regid=nogroup --clear-groups --inh-caps=-all \
+    "$LVS_NODE" status --root "$LAB_STATE/director/root" --state-dir "$LAB_STATE/director/state" 2>&1)
+status=$?
+set -e
+[ "$status" = 77 ] || fail "status as nobody on a director exited $status, not 77: $denied"
+case "$denied" in *"needs root"*|*"CAP_NET_ADMIN"*) ;; *) fail "status as nobody did not say why: $denied" ;; esac
