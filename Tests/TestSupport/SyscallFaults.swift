@@ -7,7 +7,10 @@ public struct SyscallPoint: CustomStringConvertible, Sendable {
     public let occurrence: Int
     /// The call as strace printed it in the traced run.
     public let line: String
-    public var description: String { "\(name)#\(occurrence) \(line.prefix(160))" }
+    /// The file a call on a descriptor (write, fsync, fchmod …) was made on, when the trace shows
+    /// where the descriptor was opened.
+    public let path: String?
+    public var description: String { "\(name)#\(occurrence)\(path.map { " on \($0)" } ?? "") \(line.prefix(160))" }
 }
 
 /// Fault injection into the real binary with strace (`-e inject=NAME:signal=KILL:when=N` or
@@ -34,17 +37,27 @@ public enum SyscallFaults {
     public static func mutatingCalls(in namespace: NetworkNamespace, _ arguments: [String], names: [String] = mutatingNames,
                                      scratch: String) throws -> (points: [SyscallPoint], result: ProcessResult) {
         let log = scratch + "/strace.log"
-        let result = try namespace.run(strace!, ["-o", log, "-qq", "-s", "64", "-e", "trace=" + names.joined(separator: ","), "--"] + arguments)
+        let result = try namespace.run(strace!, ["-o", log, "-qq", "-s", "256", "-e", "trace=" + names.joined(separator: ","), "--"] + arguments)
         let text = try String(contentsOfFile: log, encoding: .utf8)
         try? FileManager.default.removeItem(atPath: log)
         var counts: [String: Int] = [:]
         var points: [SyscallPoint] = []
+        var openFiles: [Substring: String] = [:]
         for line in text.split(separator: "\n").map(String.init) {
             guard !line.contains("resumed>"), let open = line.firstIndex(of: "(") else { continue }
             let name = String(line[..<open])
             guard names.contains(name) else { continue }
             counts[name, default: 0] += 1
-            if mutates(name, line) { points.append(SyscallPoint(name: name, occurrence: counts[name]!, line: line)) }
+            let arguments = line[line.index(after: open)...]
+            let descriptor = arguments.prefix { $0.isNumber }
+            if name == "openat", let path = arguments.split(separator: "\"").dropFirst().first,
+               let result = line.split(separator: "=").last?.trimmingCharacters(in: .whitespaces), Int(result) != nil {
+                openFiles[Substring(result)] = String(path)
+            }
+            if mutates(name, line) {
+                let path = descriptor.isEmpty ? nil : openFiles[descriptor]
+                points.append(SyscallPoint(name: name, occurrence: counts[name]!, line: line, path: path))
+            }
         }
         return (points, result)
     }
