@@ -32,13 +32,6 @@ public struct HostSnapshot: Equatable, CustomStringConvertible {
         return HostSnapshot(entries: entries, contents: contents)
     }
 
-    /// Only the file tree under `root` (no namespace): for runs that must not change files.
-    public static func files(root: String, excluding: [String] = []) -> HostSnapshot {
-        var entries: [String: String] = [:], contents: [String: Data] = [:]
-        addFiles(root: root, excluding: Set(excluding), into: &entries, contents: &contents)
-        return HostSnapshot(entries: entries, contents: contents)
-    }
-
     public var description: String { entries.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: "\n") }
 
     /// Lines `- key: value` (only here), `+ key: value` (only in `other`), `~ key: a → b`, with the
@@ -62,13 +55,6 @@ public struct HostSnapshot: Equatable, CustomStringConvertible {
 
     /// Paths under the root whose name ends in `.lvs-node-tmp`: debris of an interrupted write.
     public var temporaryFiles: [String] { entries.keys.filter { $0.hasPrefix("file ") && $0.hasSuffix(".lvs-node-tmp") }.sorted() }
-
-    /// The addresses on each link as `address/prefix label`, without the loopback ones: what a test
-    /// compares when label numbering may legitimately differ.
-    public var addressSet: Set<String> {
-        Set(entries.keys.filter { $0.hasPrefix("address ") }.map { String($0.dropFirst("address ".count)) }
-            .filter { !$0.contains(" 127.0.0.1/") && !$0.contains(" ::1/") })
-    }
 
     // MARK: - capture
 
