@@ -13,6 +13,7 @@ import TestSupport
 @Suite struct JournalCrashTests {
     struct Host: Equatable {
         let kernel: FakeKernel.Snapshot
+        let ipvs: FakeIPVS.Snapshot
         let files: [String: Data]
     }
 
@@ -25,16 +26,26 @@ import TestSupport
     /// The fake kernel and the files under the root, as one observable state.
     final class World {
         let kernel = FakeKernel()
+        let ipvs = FakeIPVS()
+        lazy var watchedIPVS = WatchedIPVS(ipvs, world: self)
         let directory = TemporaryDirectory()
         var root: String { directory.file("root") }
-        var drivers: Drivers { Drivers([AddressDriver(kernel), SysctlDriver(kernel), LinkDriver(kernel), RouteDriver(kernel), NftablesDriver(kernel), FileDriver(root: HostRoot(root))]) }
+        var ipvsHandle: IPVSHandle { IPVSHandle { [unowned self] in self.watchedIPVS } }
+        var drivers: Drivers {
+            Drivers([AddressDriver(kernel), SysctlDriver(kernel), LinkDriver(kernel), RouteDriver(kernel), NftablesDriver(kernel),
+                     IPVSDriver(ipvsHandle), FileDriver(root: HostRoot(root))])
+        }
 
         var host: Host {
-            Host(kernel: kernel.snapshot, files: directory.tree().filter { $0.key.hasPrefix("root/") })
+            Host(kernel: kernel.snapshot, ipvs: ipvs.snapshot, files: directory.tree().filter { $0.key.hasPrefix("root/") })
         }
 
         func restore(_ host: Host) {
             kernel.restore(host.kernel)
+            ipvs.table = host.ipvs.services
+            ipvs.servers = host.ipvs.servers
+            ipvs.timeoutValues = host.ipvs.timeouts
+            ipvs.refresh()   // the recovering run is a new process: it starts without a dump
             try? FileManager.default.removeItem(atPath: root)
             for (name, data) in host.files {
                 let path = directory.file(name)
@@ -46,16 +57,53 @@ import TestSupport
         deinit { directory.remove() }
     }
 
+    /// The fake IPVS table with a crash point before every request of a batch: the host as it would
+    /// be had the process died with only the first requests of the batch carried out.
+    final class WatchedIPVS: IPVSControl {
+        let ipvs: FakeIPVS
+        unowned let world: World
+        /// Called with a name and the host as it would be after a prefix of the batch.
+        var crashPoint: ((String, Host) -> Void)?
+
+        init(_ ipvs: FakeIPVS, world: World) {
+            self.ipvs = ipvs
+            self.world = world
+        }
+
+        func services() throws -> [IPVSService] { try ipvs.services() }
+        func destinations() throws -> [IPVSDestination] { try ipvs.destinations() }
+        func timeouts() throws -> IPVSTimeouts { try ipvs.timeouts() }
+        func canLoadScheduler(_ name: String) -> Bool { ipvs.canLoadScheduler(name) }
+        func refresh() { ipvs.refresh() }
+
+        func apply(_ operations: [IPVSOperation]) throws {
+            if let crashPoint {
+                let host = world.host
+                for count in 0..<operations.count {
+                    let partial = FakeIPVS()
+                    partial.table = ipvs.table
+                    partial.servers = ipvs.servers
+                    partial.timeoutValues = ipvs.timeoutValues
+                    try? partial.apply(Array(operations.prefix(count)))
+                    crashPoint("before IPVS request \(count + 1) of \(operations.count) (\(operations[count]))",
+                               Host(kernel: host.kernel, ipvs: partial.snapshot, files: host.files))
+                }
+            }
+            try ipvs.apply(operations)
+        }
+    }
+
     /// Runs a realserver setup (VIPs, sysctls, the sysctl.d and netplan files) and records the journal
     /// and host at every possible crash.
-    func crashPoints(_ world: World) throws -> [CrashPoint] {
+    func crashPoints(_ world: World, _ input: SpecInput? = nil) throws -> [CrashPoint] {
         let kernel = world.kernel, directory = world.directory
         let catalog = RoleCatalog(overrideDirectory: directory.file("none")) { _ in nil }
-        let (spec, role) = try SpecInput.fromFlags(role: "realserver", mode: nil, vips: ["192.0.2.10", "192.0.2.11", "2001:db8::10"],
-                                                   persist: "netplan", initSystem: "none").resolve(with: catalog)
+        let realserver = try SpecInput.fromFlags(role: "realserver", mode: nil, vips: ["192.0.2.10", "192.0.2.11", "2001:db8::10"],
+                                                 persist: "netplan", initSystem: "none")
+        let (spec, role) = try (input ?? realserver).resolve(with: catalog)
         let drivers = world.drivers
         let renderer = TemplateRenderer(overrideDirectory: directory.file("none")) { _ in nil }
-        let steps = try StepBuilder(spec: spec, previous: [], host: HostView(addresses: kernel, links: kernel, routes: kernel, packetFilter: kernel), renderer: renderer,
+        let steps = try StepBuilder(spec: spec, previous: [], host: HostView(addresses: kernel, links: kernel, routes: kernel, packetFilter: kernel, ipvs: world.ipvsHandle), renderer: renderer,
                                     context: RenderContext(binary: "/usr/local/sbin/lvs-node", root: world.root, stateDirectory: "/var/lib/lvs-node"))
             .desiredSteps(for: role)
         let plan = try Planner.plan(steps, previous: [], baseline: [:], drivers: drivers)
@@ -74,11 +122,15 @@ import TestSupport
         kernel.beforeMutation = { what in
             points.append(CrashPoint(name: "before \(what)", journal: bytes(), host: world.host))
         }
+        world.watchedIPVS.crashPoint = { what, host in
+            points.append(CrashPoint(name: what, journal: bytes(), host: host))
+        }
         let beforeSaving = Commit("recording the generation") {
             points.append(CrashPoint(name: "after the last change, before the generation was saved", journal: bytes(), host: world.host))
         }
         try Executor(drivers: drivers, journal: journal).run(plan, header: .init(command: .setup, generation: 1), commits: [beforeSaving])
         kernel.beforeMutation = nil
+        world.watchedIPVS.crashPoint = nil
         return points
     }
 
@@ -95,6 +147,56 @@ import TestSupport
             world.restore(point.host)
             try DurableFiles.writeAtomically(journal.path, point.journal)
             _ = try Recovery.recover(journal: journal, generations: generations, drivers: world.drivers)
+            #expect(world.host == original, "crash \(point.name)")
+            #expect(!journal.exists, "crash \(point.name)")
+        }
+    }
+
+    /// A director: the VIP, send_redirects, the IPVS table (an address service with two real servers,
+    /// a firewall-mark service, timeouts) and the mark table, next to a foreign service that must
+    /// survive; a crash before every IPVS request of the batch included.
+    static let director = """
+        role: director
+        mode: dr
+        interface: eth0
+        persist: none
+        init: none
+        services:
+          - vip: 192.0.2.10
+            port: 80
+            scheduler: wrr
+            real-servers:
+              - {address: 192.0.2.11, weight: 2}
+              - {address: 192.0.2.12}
+          - fwmark: 3
+            vip: 192.0.2.10
+            ports: [443, 8443]
+            scheduler: sh
+            persistence: 600
+            real-servers: [{address: 192.0.2.11}]
+        timeouts: {tcp: 1000, udp: 200}
+
+        """
+
+    @Test func recoveryRestoresTheIPVSTableFromEveryCrashPointOfADirectorRun() throws {
+        let world = World()
+        let foreign = IPVSServiceKey.address(.udp, address: "203.0.113.5", port: 53)
+        try world.ipvs.apply([.addService(IPVSService(key: foreign, scheduler: "rr")),
+                              .addDestination(IPVSDestination(service: foreign, address: "203.0.113.6", port: 53, forwarding: .nat, weight: 1))])
+        let original = world.host
+        let points = try crashPoints(world, try SpecInput.fromYAML(Self.director, source: "director.yaml"))
+        let ipvsPoints = points.filter { $0.name.hasPrefix("before IPVS request") }
+        #expect(ipvsPoints.count >= 5, "\(points.map(\.name))")
+        #expect(ipvsPoints.contains { $0.host.ipvs != original.ipvs }, "some crash points leave a partly built table to recover")
+        #expect(points.last?.host.ipvs.services.count == 3, "the run built the table")
+        #expect(points.last?.host.ipvs.timeouts == IPVSTimeouts(tcp: 1000, tcpFin: 120, udp: 200))
+        let journal = Journal(path: world.directory.file("journal"))
+        let generations = GenerationStore(directory: world.directory.file("generations"))
+        for point in points {
+            world.restore(point.host)
+            try DurableFiles.writeAtomically(journal.path, point.journal)
+            _ = try Recovery.recover(journal: journal, generations: generations, drivers: world.drivers)
+            #expect(world.host.ipvs == original.ipvs, "crash \(point.name)")
             #expect(world.host == original, "crash \(point.name)")
             #expect(!journal.exists, "crash \(point.name)")
         }

@@ -5,6 +5,9 @@
 LVS_NODE=${LAB_BIN:?}
 PYTHON=/usr/bin/python3
 LAB_STATE=$(mktemp -d /tmp/lab-state.XXXXXX)
+# How long anything that happens on its own (a server starting, keepalived moving a VIP, a health
+# check, the kernel folding its counters) may take: generous, since two VMs share two cores under TCG.
+LAB_WAIT=${LAB_WAIT:-60}
 
 fail() { echo "FAIL: $*"; exit 1; }
 step() { echo "--- $*"; }
@@ -63,11 +66,8 @@ serve() {
     [ "$port" = 80 ] || name=$host:$port
     ip netns exec "$host" "$PYTHON" "$LAB_REPO/Tests/Lab/http-name.py" "$name" "$port" &
     echo $! > "$LAB_STATE/serve-$host-$port.pid"
-    for _ in $(seq 50); do
-        on "$host" "$PYTHON" -c "import socket,sys; socket.create_connection(('127.0.0.1', $port), timeout=0.2)" 2>/dev/null && return 0
-        sleep 0.1
-    done
-    fail "the HTTP server in $host did not start"
+    within "$LAB_WAIT" on "$host" "$PYTHON" -c "import socket,sys; socket.create_connection(('127.0.0.1', $port), timeout=1)" 2>/dev/null \
+        || fail "the HTTP server in $host did not start within ${LAB_WAIT}s"
 }
 
 # stop_serving HOST [PORT]: stop the HTTP server serve started there.
@@ -78,20 +78,38 @@ stop_serving() {
     wait "$pid" 2>/dev/null || true
 }
 
-# within SECONDS COMMAND…: wait until the command succeeds, trying twice a second; false if it did
-# not within SECONDS.
+# within SECONDS COMMAND…: wait until the command succeeds, trying about ten times a second; false if
+# it did not by the deadline (measured by the clock, not by counting tries, so a slow command under
+# load does not stretch it, and a last try is made at the deadline).
 within() {
     local seconds=$1; shift
-    for _ in $(seq $((seconds * 2))); do
-        "$@" && return 0
-        sleep 0.5
+    local deadline=$(( $(date +%s) + seconds ))
+    until "$@"; do
+        [ "$(date +%s)" -lt "$deadline" ] || return 1
+        sleep 0.1
     done
-    return 1
 }
 
 # count HOST URL… N: N requests from the host, one connection each, taking the URLs in turn; prints
 # "NAME COUNT" lines (and "failed COUNT" for requests that got no answer).
 count() { local host=$1; shift; on "$host" "$PYTHON" "$LAB_REPO/Tests/Lab/http-count.py" "$@"; }
+
+# await_counts SECONDS HOST URL… N -- "rs1 5"…: counts from the host (as count prints them) must be
+# exactly these; asked again until they are or SECONDS pass (after something that happens on its
+# own, like a VRRP failover the client's ARP cache learns of late).
+await_counts() {
+    local seconds=$1 host=$2; shift 2
+    local request=() answers expected deadline
+    while [ "$1" != -- ]; do request+=("$1"); shift; done
+    shift
+    expected=$(printf '%s\n' "$@" | sort)
+    deadline=$(( $(date +%s) + seconds ))
+    while answers=$(count "$host" "${request[@]}" | sort); [ "$answers" != "$expected" ]; do
+        [ "$(date +%s)" -lt "$deadline" ] || fail "answers were: $(echo "$answers" | tr '\n' ' ') — expected: $*"
+        sleep 0.5
+    done
+    echo "$answers"
+}
 
 # expect_counts "OUTPUT" "rs1 20" "rs2 10"…: the counts must be exactly these.
 expect_counts() {
@@ -140,12 +158,11 @@ ipvs() {
 expect_ipvs() { await_ipvs 0 "$@"; }
 await_ipvs() {
     local seconds=$1 host=$2; shift 2
-    local table expected tries=$((seconds * 2))
+    local table expected deadline=$(( $(date +%s) + seconds ))
     expected=$(printf '%s\n' "$@" | sort)
     while table=$(ipvs "$host"); [ "$table" != "$expected" ]; do
-        [ "$tries" -gt 0 ] || fail "$host: the IPVS table is: $(echo "$table" | tr '\n' ';') — expected: $(echo "$expected" | tr '\n' ';')"
-        tries=$((tries - 1))
-        sleep 0.5
+        [ "$(date +%s)" -lt "$deadline" ] || fail "$host: the IPVS table is: $(echo "$table" | tr '\n' ';') — expected: $(echo "$expected" | tr '\n' ';')"
+        sleep 0.25
     done
 }
 
@@ -153,8 +170,8 @@ await_ipvs() {
 # kernel folds its per-CPU counters into these statistics every couple of seconds, so wait until the
 # requests (InPkts) show before reading; "stale" if they never do.
 reply_packets() {
-    local line
-    for _ in $(seq 40); do
+    local line deadline=$(( $(date +%s) + LAB_WAIT ))
+    while [ "$(date +%s)" -le "$deadline" ]; do
         line=$(on director ipvsadm -Ln --stats | awk -v service="TCP  $1:80" '$0 ~ service {print $4, $5}')
         if [ -n "$line" ] && [ "${line%% *}" != 0 ]; then echo "${line##* }"; return; fi
         sleep 0.25

@@ -11,7 +11,7 @@ director_mac=$(mac director)
 
 step "ARP probe for the VIP"
 # Every MAC that answered an ARP request for the VIP.
-probe() { on client arping -c 3 -w 4 -I eth0 "$VIP" | grep -o '\[[0-9A-Fa-f:]*\]' | tr -d '[]' | tr 'a-f' 'A-F' | sort -u || true; }
+probe() { on client arping -c 3 -w 10 -I eth0 "$VIP" | grep -o '\[[0-9A-Fa-f:]*\]' | tr -d '[]' | tr 'a-f' 'A-F' | sort -u || true; }
 replies=$(probe)
 echo "replies from: $replies (director $director_mac)"
 [ "$replies" = "$director_mac" ] || fail "ARP replies for the VIP came from: $replies; only the director ($director_mac) may answer"

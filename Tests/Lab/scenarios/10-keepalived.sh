@@ -68,34 +68,32 @@ done
 step "keepalived in both: the master holds the VIP, both have the table"
 keepalived_start dir1
 keepalived_start dir2
-within 15 active dir1 || fail "dir1 (MASTER) did not take the VIP alone"
-await_ipvs 10 dir1 "${both[@]}"
-await_ipvs 10 dir2 "${both[@]}"
-expect_counts "$(count client "http://$VIP/" 10)" "rs1 5" "rs2 5"
+within "$LAB_WAIT" active dir1 || fail "dir1 (MASTER) did not take the VIP alone"
+await_ipvs "$LAB_WAIT" dir1 "${both[@]}"
+await_ipvs "$LAB_WAIT" dir2 "${both[@]}"
+await_counts "$LAB_WAIT" client "http://$VIP/" 10 -- "rs1 5" "rs2 5"
 
 step "the master's keepalived stops: the backup takes the VIP, requests go on"
 keepalived_stop dir1
-within 10 active dir2 || fail "dir2 (BACKUP) did not take the VIP"
-answers=$(count client "http://$VIP/" 10)
-echo "$answers"
-expect_counts "$answers" "rs1 5" "rs2 5"
+within "$LAB_WAIT" active dir2 || fail "dir2 (BACKUP) did not take the VIP"
+await_counts "$LAB_WAIT" client "http://$VIP/" 10 -- "rs1 5" "rs2 5"
 
 step "the master's keepalived returns and takes the VIP back"
 keepalived_start dir1
-within 15 active dir1 || fail "dir1 did not take the VIP back"
-await_ipvs 10 dir1 "${both[@]}"
-expect_counts "$(count client "http://$VIP/" 10)" "rs1 5" "rs2 5"
+within "$LAB_WAIT" active dir1 || fail "dir1 did not take the VIP back"
+await_ipvs "$LAB_WAIT" dir1 "${both[@]}"
+await_counts "$LAB_WAIT" client "http://$VIP/" 10 -- "rs1 5" "rs2 5"
 
 step "rs2's HTTP server stops: the health check takes it out of the table, rs1 answers all"
 stop_serving rs2
-await_ipvs 20 dir1 "TCP $VIP:80 rr" "TCP $VIP:80 -> 192.0.2.11:80 Route 1"
-expect_counts "$(count client "http://$VIP/" 10)" "rs1 10"
+await_ipvs "$LAB_WAIT" dir1 "TCP $VIP:80 rr" "TCP $VIP:80 -> 192.0.2.11:80 Route 1"
+await_counts "$LAB_WAIT" client "http://$VIP/" 10 -- "rs1 10"
 
 step "rs2 serves again: the health check puts it back"
 serve rs2
-await_ipvs 20 dir1 "${both[@]}"
-expect_counts "$(count client "http://$VIP/" 10)" "rs1 5" "rs2 5"
+await_ipvs "$LAB_WAIT" dir1 "${both[@]}"
+await_counts "$LAB_WAIT" client "http://$VIP/" 10 -- "rs1 5" "rs2 5"
 
 step "a spec change reaches keepalived: setup rewrites the file and signals it (SIGHUP)"
 spec MASTER 150 3 | setup_director dir1
-await_ipvs 15 dir1 "TCP $VIP:80 rr" "TCP $VIP:80 -> 192.0.2.11:80 Route 3" "TCP $VIP:80 -> 192.0.2.12:80 Route 1"
+await_ipvs "$LAB_WAIT" dir1 "TCP $VIP:80 rr" "TCP $VIP:80 -> 192.0.2.11:80 Route 3" "TCP $VIP:80 -> 192.0.2.12:80 Route 1"
