@@ -41,6 +41,10 @@ final class FaultInjectionKernelTests {
             return "exit 1 (\(message)) but the host is not as before:\n\(difference)"
         case 3:
             return result.stderr.isEmpty ? "exit 3 without saying what to check" : nil
+        case 64...78:
+            // Refused before the first change (an unusable state directory is 73): nothing may differ.
+            guard let difference = Self.difference(host, references.original) else { return nil }
+            return "exit \(result.status) (nothing was changed, it says) but the host is not as before:\n\(difference)"
         default:
             return "exit \(result.status): \(result.stderr)"
         }
@@ -92,7 +96,8 @@ final class FaultInjectionKernelTests {
         let points = references.points
         let firstChange = try #require(points.firstIndex { $0.name == "write" && $0.path?.hasPrefix("/proc/sys/") == true },
                                        "the run writes a sysctl: \(points)")
-        let append = try #require(points[firstChange...].first { $0.name == "write" && $0.path?.hasSuffix("/journal") == true },
+        // The journal is opened relative to the state directory's descriptor: its path is "journal".
+        let append = try #require(points[firstChange...].first { $0.name == "write" && ($0.path == "journal" || $0.path?.hasSuffix("/journal") == true) },
                                   "the run appends to the journal after the first change: \(points)")
         try bench.fresh()
         let result = try SyscallFaults.run(in: try bench.current(), [lvsNodeBinary] + Self.spec + bench.locations,
