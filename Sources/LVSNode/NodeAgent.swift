@@ -107,7 +107,15 @@ public struct NodeAgent {
             while let generation = try generations.current(), generation.number > floor {
                 // A fresh view of the host for each run after the first: nothing cached from the last.
                 let host = runs.isEmpty ? firstHost : try Host(environment, drainSeconds: 0)
-                var report = try rollBack(generation, host)
+                var report: RunReport
+                do {
+                    report = try rollBack(generation, host)
+                } catch where !runs.isEmpty {
+                    // The error speaks of this run only: say what the earlier ones already did.
+                    let done = runs.compactMap(\.generation).map(String.init).joined(separator: ", ")
+                    environment.progress("note: generation \(done) was rolled back before this failure; generation \(generation.number) is in force")
+                    throw error
+                }
                 if runs.isEmpty { report.recovery = recovery }
                 runs.append(report)
                 if target == .newest { break }
