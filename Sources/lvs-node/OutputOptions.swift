@@ -37,7 +37,8 @@ enum JSONOutput {
 
     /// The whole document and a newline in one write, so a reader never sees half of it.
     static func emit(_ document: JSONValue) {
-        let bytes = Array((document.serialized + "\n").utf8)
+        var bytes = document.utf8
+        bytes.append(UInt8(ascii: "\n"))
         var offset = 0
         while offset < bytes.count {
             let written = bytes[offset...].withUnsafeBytes { write(1, $0.baseAddress, $0.count) }
