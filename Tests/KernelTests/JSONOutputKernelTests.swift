@@ -91,6 +91,29 @@ final class JSONOutputKernelTests {
         #expect(try JSONSchemaCheck.validate(version.stdout).isEmpty, "\(version)")
     }
 
+    /// A killed run shows in status as what the next run undoes first, and in that run as its recovery.
+    @Test func aKilledRunIsDescribedByStatusAndRecoveredByTheNextRun() throws {
+        let spec = ["--role", "realserver", "--vip", "192.0.2.10", "--persist", "none", "--init", "none"]
+        try document(["setup"] + spec, status: 0)
+        // What a run killed just before recording its generation leaves: its changes live and journaled.
+        let generations = directory.file("state/generations")
+        let record = try String(contentsOfFile: "\(generations)/000001", encoding: .utf8)
+        let changes = record.split(separator: "\n").filter { $0.hasPrefix("change\t") }
+        try ("begin\tsetup\t1\nintent\tall\t\(changes.count)\n" + changes.joined(separator: "\n") + "\n")
+            .write(toFile: directory.file("state/journal"), atomically: true, encoding: .utf8)
+        try FileManager.default.removeItem(atPath: "\(generations)/000001")
+
+        let status = try document(["status"], status: 2)
+        let interrupted = try #require(status["interrupted_run"] as? [String: Any], "\(status)")
+        #expect(interrupted["action"] as? String == "undo" && interrupted["generation"] as? Int == 1, "\(interrupted)")
+        #expect(self.changes(interrupted, "undo").contains { $0["action"] as? String == "remove" && $0["kind"] as? String == "address" },
+                "\(interrupted)")
+        let rollback = try document(["rollback"], status: 0)
+        let recovery = try #require(rollback["recovery"] as? [String: Any], "\(rollback)")
+        #expect(recovery["action"] as? String == "undone" && (recovery["undone_steps"] as? Int ?? 0) > 0, "\(recovery)")
+        #expect(try !namespace.addresses(device: "lo").contains { $0.local == "192.0.2.10" })
+    }
+
     /// Errors are documents too, with the file and line of a bad spec split out.
     @Test func errorsAreDocumentsWithTheFileAndLine() throws {
         let bad = directory.file("bad.yaml")
