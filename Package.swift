@@ -21,6 +21,9 @@ let package = Package(
         // libyaml's event parser, seen only by NodeModel (YAMLValue).
         .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
         .target(name: "HostAccess", dependencies: ["CNetlink"]),
+        // The release version and the commit it was built from (`lvs-node --version`).
+        .plugin(name: "BuildCommit", capability: .buildTool()),
+        .target(name: "BuildInfo", plugins: ["BuildCommit"]),
         .target(name: "ShippedData", resources: [.embedInCode("roles"), .embedInCode("templates")]),
         .target(name: "Render", dependencies: [.product(name: "Mustache", package: "swift-mustache"), "ShippedData"]),
         .target(name: "NodeModel", dependencies: ["CYAML", "ShippedData"]),
@@ -29,7 +32,7 @@ let package = Package(
         .target(name: "LVSNode", dependencies: ["Engine", "Steps", "NodeModel", "HostAccess", "Render"]),
         .executableTarget(
             name: "lvs-node",
-            dependencies: ["LVSNode", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["LVSNode", "BuildInfo", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .target(name: "TestSupport", dependencies: ["Engine", "HostAccess"], path: "Tests/TestSupport"),
         .testTarget(name: "NodeModelTests", dependencies: ["NodeModel"]),

@@ -37,7 +37,7 @@ public struct NodeAgent {
             let host = try Host(environment, drainSeconds: spec.ipvs?.drainSeconds ?? 0)
             let current = try generations.current()
             let (plan, _) = try makePlan(spec, role, host, current)
-            return PlanReport(lines: plan.lines(host.drivers), interruptedRun: journal.exists,
+            return PlanReport(changes: ReportedChange.list(plan.changes, host.drivers), interruptedRun: journal.exists,
                               foreignFiles: Self.foreignFiles(plan, current),
                               rebootSurvival: RebootSurvival.lines(spec, root: environment.root.root))
         }
@@ -61,7 +61,7 @@ public struct NodeAgent {
             if !force { try Self.refuseForeignFiles(plan, current) }
             try ServiceReload.preflight(role: role, root: environment.root, changes: plan.changes)
             if plan.isEmpty && current?.steps == steps {
-                return RunReport(lines: [], generation: nil, recovery: recovery)
+                return RunReport(changes: [], generation: nil, recovery: recovery)
             }
             let number = try generations.nextNumber()
             var generation = Generation(number: number, created: Clock.now(), spec: spec.yaml, summary: Self.summary(spec),
@@ -75,31 +75,107 @@ public struct NodeAgent {
             try Executor(drivers: host.drivers, journal: journal)
                 .run(plan, header: .init(command: .setup, generation: number),
                      commits: Self.reloads(plan.changes, role, environment.root, notes: { notes = $0 }) + [record])
-            return RunReport(lines: plan.lines(host.drivers), generation: number, recovery: recovery, notes: notes,
+            return RunReport(changes: ReportedChange.list(plan.changes, host.drivers), generation: number, recovery: recovery, notes: notes,
                              rebootSurvival: RebootSurvival.lines(spec, root: environment.root.root))
         }
     }
 
     /// Undoes the newest generation in force.
     public func rollback() throws -> RunReport {
+        let report = try rollback(to: .newest)
+        return report.runs.first ?? RunReport(changes: [], generation: nil, recovery: report.recovery)
+    }
+
+    /// Which generations a rollback undoes.
+    public enum RollbackTarget: Equatable, Sendable {
+        /// The newest in force.
+        case newest
+        /// Every generation in force newer than this one: the host as right after it was applied.
+        case generation(Int)
+        /// Every generation in force: the host as before lvs-node.
+        case all
+    }
+
+    /// Undoes generation after generation, newest first, in one locked run: each is a run of its own
+    /// (its own journal header, commits and generation mark), so a kill between two is recovered like
+    /// any rollback and leaves the older ones in force.
+    public func rollback(to target: RollbackTarget) throws -> RollbackReport {
         try requireNetAdmin()
-        return try underChangeLock(drainSeconds: 0) { host, recovery in
-            guard var generation = try generations.current() else {
-                return RunReport(lines: [], generation: nil, recovery: recovery)
+        return try underChangeLock(drainSeconds: 0) { firstHost, recovery in
+            let floor = try floorNumber(target)
+            var runs: [RunReport] = []
+            while let generation = try generations.current(), generation.number > floor {
+                // A fresh view of the host for each run after the first: nothing cached from the last.
+                let host = runs.isEmpty ? firstHost : try Host(environment, drainSeconds: 0)
+                var report: RunReport
+                do {
+                    report = try rollBack(generation, host)
+                } catch where !runs.isEmpty {
+                    // The error speaks of this run only: say what the earlier ones already did.
+                    let done = runs.compactMap(\.generation).map(String.init).joined(separator: ", ")
+                    environment.progress("note: generation \(done) was rolled back before this failure; generation \(generation.number) is in force")
+                    throw error
+                }
+                if runs.isEmpty { report.recovery = recovery }
+                runs.append(report)
+                if target == .newest { break }
             }
-            let plan = Plan(steps: try Self.undoSteps(generation).map { try Planner.diff($0, host.drivers) })
-            generation.rolledBack = Clock.now()
-            let marked = generation
-            var notes: [String] = []
-            let record = Commit("recording generation \(generation.number) as rolled back",
-                                perform: { try generations.save(marked) }, retract: { try generations.retract(marked) })
-            let role = try? environment.roleCatalog.role(named: Self.roleName(generation), location: "generation \(generation.number)")
-            if let role { try ServiceReload.preflight(role: role, root: environment.root, changes: plan.changes) }
-            let reloads = role.map { Self.reloads(plan.changes, $0, environment.root, notes: { notes = $0 }) } ?? []
-            try Executor(drivers: host.drivers, journal: journal)
-                .run(plan, header: .init(command: .rollback, generation: generation.number), commits: reloads + [record])
-            return RunReport(lines: plan.lines(host.drivers), generation: generation.number, recovery: recovery, notes: notes)
+            return RollbackReport(runs: runs, recovery: recovery)
         }
+    }
+
+    /// What `rollback(to:)` would do, generation after generation, each planned against the host as
+    /// the ones before it would leave it; touches nothing.
+    public func planRollback(to target: RollbackTarget) throws -> RollbackReport {
+        try FileLock.withLock(lockPath, .shared, wait: lockWait) {
+            let host = try Host(environment, drainSeconds: 0)
+            let floor = try floorNumber(target)
+            let simulated = Drivers(host.all.map { SimulatedDriver($0) })
+            var runs: [RunReport] = []
+            let inForce = try generations.all().filter { $0.isApplied && $0.number > floor }.sorted { $0.number > $1.number }
+            for generation in target == .newest ? Array(inForce.prefix(1)) : inForce {
+                let plan = Plan(steps: try Self.undoSteps(generation).map { try Planner.diff($0, simulated) })
+                for step in plan.steps { try simulated.driver(for: step.kind).write(step.changes) }
+                runs.append(RunReport(changes: ReportedChange.list(plan.changes, simulated), generation: generation.number,
+                                      recovery: .nothingToDo))
+            }
+            return RollbackReport(runs: runs, recovery: .nothingToDo, interruptedRun: journal.exists)
+        }
+    }
+
+    /// Generations above this number are rolled back; refuses a `--to` generation that is not in force.
+    private func floorNumber(_ target: RollbackTarget) throws -> Int {
+        switch target {
+        case .all: return 0
+        case .newest: return (try generations.current()?.number ?? 1) - 1
+        case .generation(let number):
+            guard number >= 1, number <= GenerationStore.maximumNumber, let generation = try generations.load(number) else {
+                throw SpecError("--to \(number)", "there is no generation \(number); `lvs-node history` lists them")
+            }
+            if let when = generation.rolledBack {
+                throw SpecError("--to \(number)", "generation \(number) was rolled back \(when) and is not in force; "
+                                + "name one that `lvs-node history` shows as applied, or use --all")
+            }
+            return number
+        }
+    }
+
+    /// One generation's undo, as a run of its own.
+    private func rollBack(_ current: Generation, _ host: Host) throws -> RunReport {
+        var generation = current
+        let plan = Plan(steps: try Self.undoSteps(generation).map { try Planner.diff($0, host.drivers) })
+        generation.rolledBack = Clock.now()
+        let marked = generation
+        var notes: [String] = []
+        let record = Commit("recording generation \(generation.number) as rolled back",
+                            perform: { try generations.save(marked) }, retract: { try generations.retract(marked) })
+        let role = try? environment.roleCatalog.role(named: Self.roleName(generation), location: "generation \(generation.number)")
+        if let role { try ServiceReload.preflight(role: role, root: environment.root, changes: plan.changes) }
+        let reloads = role.map { Self.reloads(plan.changes, $0, environment.root, notes: { notes = $0 }) } ?? []
+        try Executor(drivers: host.drivers, journal: journal)
+            .run(plan, header: .init(command: .rollback, generation: generation.number), commits: reloads + [record])
+        return RunReport(changes: ReportedChange.list(plan.changes, host.drivers), generation: generation.number,
+                         recovery: .nothingToDo, notes: notes)
     }
 
     /// Compares the host with the generation in force.
@@ -110,9 +186,9 @@ public struct NodeAgent {
     private func unlockedStatus() throws -> StatusReport {
         let host = try Host(environment, drainSeconds: 0)
         let interrupted = try Recovery.pending(journal: journal, generations: generations, drivers: host.drivers)
-        var report = StatusReport(generation: try generations.current(), drift: [], interruptedRun: interrupted)
+        var report = StatusReport(generation: try generations.current(), driftChanges: [], interruptedRun: interrupted)
         if case .undo(_, _, _, let changes)? = interrupted {
-            report.interruptedUndo = changes.flatMap { Plan.lines($0, host.drivers) }
+            report.interruptedUndoChanges = ReportedChange.list(changes, host.drivers)
         }
         guard let generation = report.generation else { return report }
         let changes = try generation.steps.flatMap { try Planner.diff($0, host.drivers).changes }
@@ -122,7 +198,7 @@ public struct NodeAgent {
             .union(changes.filter { $0.before == PrivateState.unreadable }.map(\.subject))
         let missing = Set(changes.filter { host.drivers.isAbsent($0.kind, $0.before) }.map(\.subject))
         report.notChecked = unreadable.subtracting(missing).sorted()
-        report.drift = changes.filter { !report.notChecked.contains($0.subject) }.flatMap { Plan.lines($0, host.drivers) }
+        report.driftChanges = ReportedChange.list(changes.filter { !report.notChecked.contains($0.subject) }, host.drivers)
         let ipvs = generation.steps.filter { $0.kind == IPVSDriver.kindName }.flatMap(\.desired)
         if !ipvs.isEmpty {
             let control = try host.view.ipvs.control()
@@ -220,12 +296,12 @@ public struct NodeAgent {
         try requireNetAdmin()
         return try underChangeLock(drainSeconds: 0) { host, recovery in
             guard let generation = try generations.current() else {
-                return RunReport(lines: [], generation: nil, recovery: recovery)
+                return RunReport(changes: [], generation: nil, recovery: recovery)
             }
             let live = try generation.steps.filter { !(try host.drivers.driver(for: $0.kind).persistsAcrossReboot) }
             let plan = Plan(steps: try live.map { try Planner.diff(target($0, generation), host.drivers) })
             try Executor(drivers: host.drivers, journal: journal).run(plan, header: .init(command: command, generation: generation.number))
-            return RunReport(lines: plan.lines(host.drivers), generation: generation.number, recovery: recovery)
+            return RunReport(changes: ReportedChange.list(plan.changes, host.drivers), generation: generation.number, recovery: recovery)
         }
     }
 
@@ -324,6 +400,8 @@ private struct Host {
     let view: HostView
     let drivers: Drivers
     let ipvs: IPVSDriver
+    /// Every driver, for a dry run that simulates them.
+    let all: [Driver]
 
     init(_ environment: NodeEnvironment, drainSeconds: Int) throws {
         let handle = IPVSHandle(environment.ipvs)
@@ -332,7 +410,8 @@ private struct Host {
         ipvs = IPVSDriver(handle)
         ipvs.onDrain = environment.progress
         ipvs.drainSeconds = drainSeconds
-        drivers = Drivers([AddressDriver(view.addresses), LinkDriver(view.links), RouteDriver(view.routes), NftablesDriver(view.packetFilter),
-                           SysctlDriver(try environment.sysctls()), ipvs, FileDriver(root: environment.root)])
+        all = [AddressDriver(view.addresses), LinkDriver(view.links), RouteDriver(view.routes), NftablesDriver(view.packetFilter),
+               SysctlDriver(try environment.sysctls()), ipvs, FileDriver(root: environment.root)]
+        drivers = Drivers(all)
     }
 }

@@ -1,21 +1,76 @@
 import Engine
 import HostAccess
+import Steps
+
+/// One change as commands print it: the plan line and its details (a file's diff, secrets masked),
+/// and, for `--json`, the change as data. `before`/`after` are lvs-node's text states, never a
+/// secret: a file shows only its first line (`file 0644`, `link TARGET`; its content is in the
+/// diff), a state only root may read shows as `readable by root only`, absence as nil.
+public struct ReportedChange: Sendable {
+    public enum Action: String, Sendable { case add, remove, change }
+    public var action: Action
+    public var kind: String
+    public var subject: String
+    public var before: String?
+    public var after: String?
+    /// The plan line: `+ address 192.0.2.10/32 on lo (label lo:0)`.
+    public var line: String
+    /// The lines under it, unindented (a file's unified diff).
+    public var details: [String]
+
+    public init(_ change: Change, _ drivers: Drivers) {
+        let driver = try? drivers.driver(for: change.kind)
+        let absentBefore = drivers.isAbsent(change.kind, change.before)
+        let absentAfter = drivers.isAbsent(change.kind, change.after)
+        action = absentBefore ? .add : absentAfter ? .remove : .change
+        kind = change.kind
+        subject = change.subject
+        func shown(_ state: String?, absent: Bool) -> String? {
+            guard let state, !absent else { return nil }
+            if state == PrivateState.unreadable { return Self.unreadable }
+            if change.kind == FileDriver.kindName || driver?.isPrivate(state) != false {
+                return String(state.prefix { $0 != "\n" })
+            }
+            return state
+        }
+        before = shown(change.before, absent: absentBefore)
+        after = shown(change.after, absent: absentAfter)
+        line = Plan.line(change, drivers)
+        details = driver?.details(change) ?? []
+    }
+
+    /// What a state only root may read shows as.
+    public static let unreadable = "readable by root only"
+
+    public static func list(_ changes: [Change], _ drivers: Drivers) -> [ReportedChange] {
+        changes.map { ReportedChange($0, drivers) }
+    }
+
+    /// The plan lines: each change's line, its details indented under it.
+    public var lines: [String] { [line] + details.map { "    " + $0 } }
+}
+
+extension [ReportedChange] {
+    public var lines: [String] { flatMap(\.lines) }
+}
 
 /// What `plan` found: one line per pending change.
 public struct PlanReport {
-    public var lines: [String]
+    public var changes: [ReportedChange]
+    public var lines: [String] { changes.lines }
     /// Set when an interrupted run's journal is waiting to be undone by the next setup or rollback.
     public var interruptedRun: Bool
     /// Existing files lvs-node did not write that setup would replace (it refuses without --force).
     public var foreignFiles: [String]
     /// What brings the state back after a reboot, and a warning when nothing does.
     public var rebootSurvival: [String] = []
-    public var hasChanges: Bool { !lines.isEmpty }
+    public var hasChanges: Bool { !changes.isEmpty }
 }
 
 /// What `setup` or `rollback` did.
 public struct RunReport {
-    public var lines: [String]
+    public var changes: [ReportedChange]
+    public var lines: [String] { changes.lines }
     /// The generation created (setup) or rolled back (rollback); nil when nothing was needed.
     public var generation: Int?
     /// What happened to a journal an earlier, killed run left behind.
@@ -24,16 +79,27 @@ public struct RunReport {
     public var notes: [String] = []
     /// setup: what brings the state back after a reboot, and a warning when nothing does.
     public var rebootSurvival: [String] = []
+
+    public init(changes: [ReportedChange], generation: Int?, recovery: Recovery.Outcome, notes: [String] = [],
+                rebootSurvival: [String] = []) {
+        self.changes = changes
+        self.generation = generation
+        self.recovery = recovery
+        self.notes = notes
+        self.rebootSurvival = rebootSurvival
+    }
 }
 
 /// How the host compares with the generation in force.
 public struct StatusReport {
     public var generation: Generation?
-    public var drift: [String]
+    public var driftChanges: [ReportedChange]
+    public var drift: [String] { driftChanges.lines }
     /// What the next setup or rollback will do first about a run that was killed, if one was.
     public var interruptedRun: Recovery.Pending?
-    /// The plan lines of `interruptedRun`'s undo.
-    public var interruptedUndo: [String] = []
+    /// The changes of `interruptedRun`'s undo.
+    public var interruptedUndoChanges: [ReportedChange] = []
+    public var interruptedUndo: [String] { interruptedUndoChanges.lines }
     /// What this user could not compare (a 0600 file, read by someone other than root).
     public var notChecked: [String] = []
     /// The kernel's IPVS table in `ipvsadm -Ln` style with drift marked, when the generation has one.
@@ -54,4 +120,15 @@ public struct StateDirectoryUnusable: Error, CustomStringConvertible {
     public var description: String {
         "cannot use the state directory \(path) (\(error)); give --state-dir a directory lvs-node can create and write"
     }
+}
+
+/// What `rollback` did (or, planned, would do): one run per generation rolled back, newest first.
+public struct RollbackReport {
+    public var runs: [RunReport]
+    /// What happened to a journal an earlier, killed run left behind.
+    public var recovery: Recovery.Outcome
+    /// A dry run: an interrupted run's journal waits to be undone first (its undo is not in the plan).
+    public var interruptedRun = false
+    /// The oldest generation rolled back; nil when none was in force.
+    public var lastGeneration: Int? { runs.last?.generation }
 }

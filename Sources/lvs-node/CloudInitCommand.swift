@@ -17,6 +17,7 @@ struct CloudInitCommand: ParsableCommand {
             """)
 
     @OptionGroup var location: LocationOptions
+    @OptionGroup var output: OutputOptions
 
     @Option(name: .customLong("user-data"), help: ArgumentHelp("Read the user-data from this file.", valueName: "file"))
     var userData: String?
@@ -26,8 +27,8 @@ struct CloudInitCommand: ParsableCommand {
     var installHook = false
 
     func run() throws {
-        let log = CloudInitLog(root: location.environment.root)
-        try ExitStatus.guarding {
+        let log = CloudInitLog(root: location.environment.root, output: output)
+        try ExitStatus.guarding("cloud-init", output) {
             let agent = location.agent
             let source: NodeAgent.UserDataSource = userData.map { .file($0) } ?? .instance
             let report: RunReport?
@@ -38,15 +39,20 @@ struct CloudInitCommand: ParsableCommand {
                 throw error
             }
             guard let report else {
-                log.say("no lvs_node key in the user-data: nothing to do")
+                log.say("no lvs_node key in the user-data: nothing to do", summary: true)
+                output.document("cloud-init", status: ExitStatus.success, [("spec_found", .bool(false))] + Output.runMembers(
+                    RunReport(changes: [], generation: nil, recovery: .nothingToDo)))
                 return ExitStatus.success
             }
-            report.lines.forEach(log.say)
+            Output.recovery(report.recovery, output)
+            report.lines.forEach { log.say($0) }
             if let generation = report.generation {
-                log.say("applied generation \(generation): \(Output.count(Output.changeCount(report.lines), "change"))")
+                log.say("applied generation \(generation): \(Output.count(report.changes.count, "change"))", summary: true)
             } else {
-                log.say("no changes needed: the host already matches the spec")
+                log.say("no changes needed: the host already matches the spec", summary: true)
             }
+            SystemLog.run("cloud-init", generation: report.generation, changes: report.changes.count, status: ExitStatus.success)
+            output.document("cloud-init", status: ExitStatus.success, [("spec_found", .bool(true))] + Output.runMembers(report))
             return ExitStatus.success
         }
     }
@@ -56,9 +62,11 @@ struct CloudInitCommand: ParsableCommand {
 /// must not fail a boot).
 struct CloudInitLog {
     let root: HostRoot
+    let output: OutputOptions
 
-    func say(_ line: String) {
-        print(line)
+    /// The log gets every line; standard output what --quiet and --json let through.
+    func say(_ line: String, summary: Bool = false) {
+        if summary { output.summary(line) } else { output.detail(line) }
         write(line)
     }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import BuildInfo
 import Engine
 import LVSNode
 
@@ -9,26 +10,18 @@ struct Setup: ParsableCommand {
 
     @OptionGroup var location: LocationOptions
     @OptionGroup var spec: SpecOptions
+    @OptionGroup var output: OutputOptions
     @Flag(name: .customLong("dry-run"), help: "Print the changes and touch nothing (same as plan).")
     var dryRun = false
     @Flag(help: "Replace files at lvs-node's paths that it did not write (rollback puts them back).")
     var force = false
 
     func run() throws {
-        try ExitStatus.guarding {
+        try ExitStatus.guarding("setup", output) {
             let agent = location.agent
-            if dryRun { return PlanCommand.show(try agent.plan(try spec.input(agent.environment))) }
+            if dryRun { return PlanCommand.show(try agent.plan(try spec.input(agent.environment)), "setup", output) }
             let report = try agent.setup(try spec.input(agent.environment), force: force)
-            Output.recovery(report.recovery)
-            report.lines.forEach { print($0) }
-            report.notes.forEach { print($0) }
-            report.rebootSurvival.forEach { print($0) }
-            if let generation = report.generation {
-                print("applied generation \(generation): \(Output.count(Output.changeCount(report.lines), "change"))")
-            } else {
-                print("no changes needed: the host already matches the spec")
-            }
-            return ExitStatus.success
+            return Output.applied(report, "setup", output)
         }
     }
 }
@@ -41,26 +34,32 @@ struct PlanCommand: ParsableCommand {
 
     @OptionGroup var location: LocationOptions
     @OptionGroup var spec: SpecOptions
+    @OptionGroup var output: OutputOptions
 
     func run() throws {
-        try ExitStatus.guarding {
+        try ExitStatus.guarding("plan", output) {
             let agent = location.agent
-            return Self.show(try agent.plan(try spec.input(agent.environment)))
+            return Self.show(try agent.plan(try spec.input(agent.environment)), "plan", output)
         }
     }
 
-    static func show(_ report: PlanReport) -> Int32 {
+    static func show(_ report: PlanReport, _ command: String, _ output: OutputOptions) -> Int32 {
         if report.interruptedRun {
-            print("note: an interrupted run left a journal; setup will undo it first")
+            output.detail("note: an interrupted run left a journal; setup will undo it first")
         }
-        report.lines.forEach { print($0) }
+        report.lines.forEach(output.detail)
         for path in report.foreignFiles {
-            print("note: \(path) exists and was not written by lvs-node; setup refuses to replace it without --force")
+            output.detail("note: \(path) exists and was not written by lvs-node; setup refuses to replace it without --force")
         }
-        report.rebootSurvival.forEach { print($0) }
-        let count = Output.changeCount(report.lines)
-        print(report.hasChanges ? "\(Output.count(count, "change")) pending" : "no changes: the host matches the spec")
-        return report.hasChanges ? ExitStatus.pending : ExitStatus.success
+        report.rebootSurvival.forEach(output.detail)
+        output.summary(report.hasChanges ? "\(Output.count(report.changes.count, "change")) pending" : "no changes: the host matches the spec")
+        let status = report.hasChanges ? ExitStatus.pending : ExitStatus.success
+        output.document(command, status: status, [
+            ("dry_run", .bool(true)), ("pending", .bool(report.hasChanges)), ("changes", JSONOutput.changes(report.changes)),
+            ("interrupted_run", .bool(report.interruptedRun)), ("foreign_files", .strings(report.foreignFiles)),
+            ("reboot_survival", .strings(report.rebootSurvival)),
+        ])
+        return status
     }
 }
 
@@ -70,60 +69,73 @@ struct Status: ParsableCommand {
         discussion: "Exits 0 when the host matches and 2 when it drifted or a killed run waits to be undone; setup repairs drift.")
 
     @OptionGroup var location: LocationOptions
+    @OptionGroup var output: OutputOptions
 
     func run() throws {
-        try ExitStatus.guarding {
+        try ExitStatus.guarding("status", output) {
             let report = try location.agent.status()
-            Self.interrupted(report)
-            guard let generation = report.generation else {
-                if report.interruptedRun == nil {
-                    print("nothing applied: lvs-node has no generation in force")
-                    return ExitStatus.success
-                }
-                print("no generation is in force: once the interrupted run is undone, the host is as it was before lvs-node")
-                return ExitStatus.pending
-            }
-            print("generation \(generation.number) (\(generation.created)): \(generation.summary)")
-            if !report.ipvsTable.isEmpty {
-                print("IP Virtual Server table:")
-                report.ipvsTable.forEach { print($0) }
-            }
-            for subject in report.notChecked {
-                print("not checked: \(subject) is readable by root only; run status as root to compare it")
-            }
-            if report.drift.isEmpty && report.interruptedRun == nil {
-                print(report.notChecked.isEmpty ? "in place: the host matches" : "in place: the host matches, as far as this user can read it")
-                return ExitStatus.success
-            }
-            if report.drift.isEmpty {
-                print("the host matches generation \(generation.number) once the interrupted run is undone")
-                return ExitStatus.pending
-            }
-            print("drifted: setup would make these changes")
-            report.drift.forEach { print($0) }
-            return ExitStatus.pending
+            let status = Self.show(report, output)
+            output.document("status", status: status, [
+                ("generation", report.generation.map(JSONOutput.generation) ?? .null),
+                ("in_place", .bool(status == ExitStatus.success)),
+                ("drift", JSONOutput.changes(report.driftChanges)),
+                ("interrupted_run", JSONOutput.interrupted(report)),
+                ("not_checked", .strings(report.notChecked)),
+                ("ipvs_table", .strings(report.ipvsTable)),
+            ])
+            return status
         }
     }
-}
 
-extension Status {
+    static func show(_ report: StatusReport, _ output: OutputOptions) -> Int32 {
+        interrupted(report, output)
+        guard let generation = report.generation else {
+            if report.interruptedRun == nil {
+                output.summary("nothing applied: lvs-node has no generation in force")
+                return ExitStatus.success
+            }
+            output.summary("no generation is in force: once the interrupted run is undone, the host is as it was before lvs-node")
+            return ExitStatus.pending
+        }
+        output.detail("generation \(generation.number) (\(generation.created)): \(Output.shortSummary(generation.summary))")
+        if !report.ipvsTable.isEmpty {
+            output.detail("IP Virtual Server table:")
+            report.ipvsTable.forEach(output.detail)
+        }
+        for subject in report.notChecked {
+            output.detail("not checked: \(subject) is readable by root only; run status as root to compare it")
+        }
+        if report.drift.isEmpty && report.interruptedRun == nil {
+            output.summary(report.notChecked.isEmpty ? "in place: the host matches generation \(generation.number)"
+                           : "in place: the host matches generation \(generation.number), as far as this user can read it")
+            return ExitStatus.success
+        }
+        if report.drift.isEmpty {
+            output.summary("the host matches generation \(generation.number) once the interrupted run is undone")
+            return ExitStatus.pending
+        }
+        report.drift.forEach(output.detail)
+        output.summary("drifted from generation \(generation.number): setup would make \(Output.count(report.driftChanges.count, "change"))")
+        return ExitStatus.pending
+    }
+
     /// A killed run is not "in place": say what the next setup or rollback does about it first.
-    static func interrupted(_ report: StatusReport) {
+    static func interrupted(_ report: StatusReport, _ output: OutputOptions) {
         switch report.interruptedRun {
         case nil: return
         case .unreadable?:
-            print("interrupted: a killed run left a journal, which only root may read; the next setup or rollback undoes it first")
+            output.detail("interrupted: a killed run left a journal, which only root may read; the next setup or rollback undoes it first")
         case .removeJournal?:
-            print("interrupted: a run was killed after recording its outcome; the next setup or rollback only removes its journal")
+            output.detail("interrupted: a run was killed after recording its outcome; the next setup or rollback only removes its journal")
         case .undo(let command, let generation, let steps, _)?:
             let what = generation.map { "\(command) of generation \($0)" } ?? command
             if report.interruptedUndo.isEmpty {
-                print("interrupted: a \(what) was killed after starting \(Output.count(steps, "step")); it had changed nothing "
-                      + "that is still different, and the next setup or rollback only removes its journal")
+                output.detail("interrupted: a \(what) was killed after starting \(Output.count(steps, "step")); it had changed nothing "
+                              + "that is still different, and the next setup or rollback only removes its journal")
             } else {
-                print("interrupted: a \(what) was killed after starting \(Output.count(steps, "step")); "
-                      + "the next setup or rollback first undoes it with these changes:")
-                report.interruptedUndo.forEach { print($0) }
+                output.detail("interrupted: a \(what) was killed after starting \(Output.count(steps, "step")); "
+                              + "the next setup or rollback first undoes it with these changes:")
+                report.interruptedUndo.forEach(output.detail)
             }
         }
     }
@@ -131,22 +143,65 @@ extension Status {
 
 struct Rollback: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Undo the newest applied generation; repeat to walk back to the host before lvs-node.")
+        abstract: "Undo the newest applied generation, every one newer than --to N, or --all of them.",
+        discussion: """
+            Without options, undoes the newest generation in force; repeat to walk back. --to N leaves the host as \
+            right after generation N was applied; --all as before lvs-node. Each generation is undone as a run of \
+            its own, newest first, journaled like any run.
+            """)
 
     @OptionGroup var location: LocationOptions
+    @OptionGroup var output: OutputOptions
+    @Option(name: .customLong("to"), help: ArgumentHelp("Roll back every generation newer than this one.", valueName: "generation"))
+    var generation: Int?
+    @Flag(help: "Roll back every generation in force: the host as before lvs-node.")
+    var all = false
+    @Flag(name: .customLong("dry-run"), help: "Print the changes and touch nothing.")
+    var dryRun = false
+
+    func validate() throws {
+        if all && generation != nil { throw ValidationError("give --to N or --all, not both") }
+        if let generation, generation < 1 { throw ValidationError("--to takes a generation number (1 or more); --all rolls back every one") }
+    }
+
+    var target: NodeAgent.RollbackTarget { all ? .all : generation.map { .generation($0) } ?? .newest }
 
     func run() throws {
-        try ExitStatus.guarding {
-            let report = try location.agent.rollback()
-            Output.recovery(report.recovery)
-            guard let generation = report.generation else {
-                print("nothing to roll back: no generation is in force")
-                return ExitStatus.success
+        try ExitStatus.guarding("rollback", output) {
+            let agent = location.agent
+            let report = dryRun ? try agent.planRollback(to: target) : try agent.rollback(to: target)
+            if dryRun && report.interruptedRun {
+                output.detail("note: an interrupted run left a journal; rollback will undo it first")
             }
-            report.lines.forEach { print($0) }
-            report.notes.forEach { print($0) }
-            print("rolled back generation \(generation): \(Output.count(Output.changeCount(report.lines), "change"))")
-            return ExitStatus.success
+            Output.recovery(report.recovery, output)
+            for run in report.runs {
+                if report.runs.count > 1 { output.detail("generation \(run.generation ?? 0):") }
+                run.lines.forEach(output.detail)
+                run.notes.forEach(output.detail)
+            }
+            let total = report.runs.reduce(0) { $0 + $1.changes.count }
+            let numbers = report.runs.compactMap(\.generation).map(String.init).joined(separator: ", ")
+            if report.runs.isEmpty {
+                output.summary(target == .newest ? "nothing to roll back: no generation is in force"
+                               : "nothing to roll back: no generation newer than \(generation ?? 0) is in force")
+            } else if dryRun {
+                output.summary("would roll back generation\(report.runs.count == 1 ? "" : "s") \(numbers): \(Output.count(total, "change")) pending")
+            } else {
+                output.summary("rolled back generation\(report.runs.count == 1 ? "" : "s") \(numbers): \(Output.count(total, "change"))")
+            }
+            let status = dryRun && total > 0 ? ExitStatus.pending : ExitStatus.success
+            if !dryRun { SystemLog.run("rollback", generation: report.runs.first?.generation, changes: total, status: status) }
+            output.document("rollback", status: status, [
+                ("dry_run", .bool(dryRun)),
+                ("generation", .optional(report.lastGeneration)),
+                ("rolled_back", .array(report.runs.map { run in
+                    .object([("generation", .optional(run.generation)), ("changes", JSONOutput.changes(run.changes)),
+                             ("notes", .strings(run.notes))])
+                })),
+                ("changes", JSONOutput.changes(report.runs.flatMap(\.changes))),
+                ("recovery", JSONOutput.recovery(report.recovery)),
+            ])
+            return status
         }
     }
 }
@@ -158,11 +213,11 @@ struct Start: ParsableCommand {
         discussion: "Touches no files and makes no generation; what the boot unit's ExecStart and `init.d … start` run.")
 
     @OptionGroup var location: LocationOptions
+    @OptionGroup var output: OutputOptions
 
     func run() throws {
-        try ExitStatus.guarding {
-            let report = try location.agent.start()
-            return Output.live(report, verb: "started")
+        try ExitStatus.guarding("start", output) {
+            Output.live(try location.agent.start(), "start", verb: "started", output)
         }
     }
 }
@@ -172,11 +227,11 @@ struct Stop: ParsableCommand {
         abstract: "Take the live state of the generation in force back to how it was before lvs-node; the boot path's stop.")
 
     @OptionGroup var location: LocationOptions
+    @OptionGroup var output: OutputOptions
 
     func run() throws {
-        try ExitStatus.guarding {
-            let report = try location.agent.stop()
-            return Output.live(report, verb: "stopped")
+        try ExitStatus.guarding("stop", output) {
+            Output.live(try location.agent.stop(), "stop", verb: "stopped", output)
         }
     }
 }
@@ -185,40 +240,23 @@ struct History: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "List the generations, newest last.")
 
     @OptionGroup var location: LocationOptions
+    @OptionGroup var output: OutputOptions
 
     func run() throws {
-        try ExitStatus.guarding {
+        try ExitStatus.guarding("history", output) {
             let generations = try location.agent.history()
-            if generations.isEmpty { print("no generations") }
             for generation in generations {
                 let state = generation.rolledBack.map { "rolled back \($0)" } ?? "applied"
-                print("\(generation.number)  \(generation.created)  \(state)  \(Output.count(generation.changes.count, "change"))  \(generation.summary)")
+                output.detail("\(generation.number)  \(generation.created)  \(state)  \(Output.count(generation.changes.count, "change"))  \(Output.shortSummary(generation.summary))")
             }
+            let inForce = generations.filter(\.isApplied).map(\.number).max()
+            output.summary(generations.isEmpty ? "no generations"
+                           : "\(Output.count(generations.count, "generation")); in force: \(inForce.map(String.init) ?? "none")")
+            output.document("history", status: ExitStatus.success, [
+                ("in_force", .optional(inForce)),
+                ("generations", .array(generations.map(JSONOutput.generation))),
+            ])
             return ExitStatus.success
-        }
-    }
-}
-
-enum Output {
-    static func count(_ number: Int, _ noun: String) -> String { "\(number) \(noun)\(number == 1 ? "" : "s")" }
-
-    /// Plan lines without the indented detail lines (a file's diff).
-    static func changeCount(_ lines: [String]) -> Int { lines.filter { !$0.hasPrefix(" ") }.count }
-
-    static func live(_ report: RunReport, verb: String) -> Int32 {
-        recovery(report.recovery)
-        guard let generation = report.generation else {
-            print("nothing to do: no generation is in force")
-            return ExitStatus.success
-        }
-        report.lines.forEach { print($0) }
-        print("\(verb) generation \(generation): \(count(changeCount(report.lines), "change"))")
-        return ExitStatus.success
-    }
-
-    static func recovery(_ outcome: Recovery.Outcome) {
-        if case .undone(let steps) = outcome {
-            print("recovered: undid \(count(steps, "step")) of an interrupted earlier run")
         }
     }
 }
@@ -233,15 +271,88 @@ struct Check: ParsableCommand {
             """)
 
     @OptionGroup var location: LocationOptions
+    @OptionGroup var output: OutputOptions
 
     @Argument(help: ArgumentHelp("Spec files (as for --config).", valueName: "file"))
     var files: [String]
 
     func run() throws {
-        try ExitStatus.guarding {
+        try ExitStatus.guarding("check", output) {
             try location.agent.check(files)
-            print("\(Output.count(files.count, "spec")) checked: no problems found")
+            output.summary("\(Output.count(files.count, "spec")) checked: no problems found")
+            output.document("check", status: ExitStatus.success, [("files", .strings(files)), ("problems", .array([]))])
             return ExitStatus.success
         }
+    }
+}
+
+/// `lvs-node version`: the release and the commit it was built from (also `lvs-node --version`).
+struct Version: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Print the release version and the commit lvs-node was built from.")
+
+    @Flag(help: "Print it as one JSON document.")
+    var json = false
+
+    func run() throws {
+        if json {
+            JSONOutput.emit(.object([("schema_version", .int(JSONOutput.schemaVersion)), ("command", .string("version")),
+                                     ("status", .int(0)), ("version", .string(Release.version)),
+                                     ("commit", .string(BuildCommit.value))]))
+        } else {
+            print(Release.description)
+        }
+    }
+}
+
+enum Output {
+    static func count(_ number: Int, _ noun: String) -> String { "\(number) \(noun)\(number == 1 ? "" : "s")" }
+
+    /// What setup and cloud-init print after a run.
+    static func applied(_ report: RunReport, _ command: String, _ output: OutputOptions) -> Int32 {
+        recovery(report.recovery, output)
+        report.lines.forEach(output.detail)
+        report.notes.forEach(output.detail)
+        report.rebootSurvival.forEach(output.detail)
+        if let generation = report.generation {
+            output.summary("applied generation \(generation): \(count(report.changes.count, "change"))")
+        } else {
+            output.summary("no changes needed: the host already matches the spec")
+        }
+        SystemLog.run(command, generation: report.generation, changes: report.changes.count, status: ExitStatus.success)
+        output.document(command, status: ExitStatus.success, runMembers(report) + [("reboot_survival", .strings(report.rebootSurvival))])
+        return ExitStatus.success
+    }
+
+    static func runMembers(_ report: RunReport) -> [(String, JSONValue)] {
+        [("generation", .optional(report.generation)), ("changed", .bool(!report.changes.isEmpty)),
+         ("changes", JSONOutput.changes(report.changes)), ("notes", .strings(report.notes)),
+         ("recovery", JSONOutput.recovery(report.recovery))]
+    }
+
+    static func live(_ report: RunReport, _ command: String, verb: String, _ output: OutputOptions) -> Int32 {
+        recovery(report.recovery, output)
+        if let generation = report.generation {
+            report.lines.forEach(output.detail)
+            output.summary("\(verb) generation \(generation): \(count(report.changes.count, "change"))")
+        } else {
+            output.summary("nothing to do: no generation is in force")
+        }
+        SystemLog.run(command, generation: report.generation, changes: report.changes.count, status: ExitStatus.success)
+        output.document(command, status: ExitStatus.success, runMembers(report))
+        return ExitStatus.success
+    }
+
+    static func recovery(_ outcome: Recovery.Outcome, _ output: OutputOptions) {
+        if case .undone(let steps) = outcome {
+            output.detail("recovered: undid \(count(steps, "step")) of an interrupted earlier run")
+        }
+    }
+
+    /// A generation's summary with a long VIP list cut short: the first five and how many more.
+    static func shortSummary(_ summary: String, keep: Int = 5) -> String {
+        guard let range = summary.range(of: " vips ") else { return summary }
+        let vips = summary[range.upperBound...].split(separator: ",").map { $0.trimmingPrefix(" ") }
+        guard vips.count > keep else { return summary }
+        return summary[..<range.upperBound] + vips.prefix(keep).joined(separator: ", ") + " … \(vips.count - keep) more"
     }
 }

@@ -41,18 +41,29 @@ enum ExitStatus {
           77  not permitted (needs root / CAP_NET_ADMIN); nothing was changed
         """
 
-    /// Runs a command body, printing any error as a sentence on stderr and exiting with its status.
-    static func guarding(_ body: () throws -> Int32) throws {
+    /// Runs a command body, printing any error as a sentence on stderr (with --json, as the error
+    /// document on stdout) and exiting with its status. A failed run of a command that changes the
+    /// host is logged.
+    static func guarding(_ command: String, _ output: OutputOptions, _ body: () throws -> Int32) throws {
         let status: Int32
         do {
             status = try body()
         } catch let error as ExitCode {
             throw error
         } catch let error as ValidationError {
+            if output.json {
+                JSONOutput.emit(JSONOutput.error(command, status: usage, error: error, message: "error: \(error)"))
+                throw ExitCode(usage)
+            }
             throw error
         } catch {
             let (code, text) = classify(error)
-            printError(text)
+            SystemLog.failure(command, status: code, message: text)
+            if output.json {
+                JSONOutput.emit(JSONOutput.error(command, status: code, error: error, message: text))
+            } else {
+                printError(text)
+            }
             throw ExitCode(code)
         }
         if status != success { throw ExitCode(status) }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import BuildInfo
 import Glibc
 import HostAccess
 
@@ -7,15 +8,16 @@ struct LVSNodeCommand: ParsableCommand {
         commandName: "lvs-node",
         abstract: "Makes a Linux host an LVS director, real server or router, keeps it so across reboots, and undoes it.",
         discussion: ExitStatus.help,
+        version: Release.description,
         subcommands: [Setup.self, PlanCommand.self, Status.self, Rollback.self, History.self, Start.self, Stop.self,
-                      CloudInitCommand.self, Check.self]
+                      CloudInitCommand.self, Check.self, Version.self]
     )
 
     /// The subcommands by name, spelled out so finding one costs no reflection.
     static let byName: [String: ParsableCommand.Type] = [
         "setup": Setup.self, "plan": PlanCommand.self, "status": Status.self, "rollback": Rollback.self,
         "history": History.self, "start": Start.self, "stop": Stop.self, "cloud-init": CloudInitCommand.self,
-        "check": Check.self,
+        "check": Check.self, "version": Version.self,
     ]
 }
 
@@ -31,6 +33,11 @@ enum Entry {
         // half-way, before it can undo itself: a write to it fails instead.
         ProcessRunner.ignoreBrokenPipes()
         let arguments = Array(CommandLine.arguments.dropFirst())
+        if arguments == ["--version"] {
+            // Without a look at the command tree.
+            print(Release.description)
+            exit(ExitStatus.success)
+        }
         if arguments.first == "help", arguments.count > 1, byName(arguments[1]) == nil {
             // argument-parser would print the main help and exit 0 for a command that does not exist.
             ExitStatus.printError("error: no such command '\(arguments[1])'; the commands are: \(LVSNodeCommand.byName.keys.sorted().joined(separator: ", "))")
@@ -46,6 +53,13 @@ enum Entry {
         do {
             parsed = try command.parseAsRoot(RepeatedOptions.extract(Array(arguments.dropFirst())))
         } catch {
+            if arguments.contains("--json") {
+                // A usage error is a document too: a playbook parses stdout whatever happened.
+                let status = command.exitCode(for: error).rawValue
+                JSONOutput.emit(JSONOutput.error(name, status: status, error: nil,
+                                                 message: command.message(for: error)))
+                exit(status)
+            }
             // Let the whole tree say it, so usage lines read "lvs-node setup", not "setup".
             LVSNodeCommand.main()
             return
