@@ -28,14 +28,14 @@ while not os.path.exists('$release'):
 s.close()
 " &
 holder=$!
-active() { on director ipvsadm -Ln | awk '$2 == "192.0.2.12:80" {print $5}'; }
-within 30 test "$(active)" = 1 || fail "the client's connection does not show as active on rs2: $(on director ipvsadm -Ln)"
+# rs2_has COLUMN VALUE: rs2's line in the director's table has VALUE in that column (4 weight, 5 active).
+rs2_has() { test "$(on director ipvsadm -Ln | awk -v c="$1" '$2 == "192.0.2.12:80" {print $c}')" = "$2"; }
+within 30 rs2_has 5 1 || fail "the client's connection does not show as active on rs2: $(on director ipvsadm -Ln)"
 
 step "rs2 leaves the spec: it is drained, not cut"
 director_spec 192.0.2.11 | setup_director director > "$LAB_STATE/drain.out" 2>&1 &
 setup=$!
-within 60 test "$(on director ipvsadm -Ln | awk '$2 == "192.0.2.12:80" {print $4}')" = 0 \
-    || fail "rs2 never got weight 0: $(on director ipvsadm -Ln)"
+within 60 rs2_has 4 0 || fail "rs2 never got weight 0: $(on director ipvsadm -Ln)"
 kill -0 "$setup" 2>/dev/null || fail "setup returned while rs2 still had an active connection: $(cat "$LAB_STATE/drain.out")"
 expect_counts "$(count client "http://$VIP/" 4)" "rs1 4"
 grep -q "draining 192.0.2.12:80" "$LAB_STATE/drain.out" || fail "setup did not say it drains: $(cat "$LAB_STATE/drain.out")"
