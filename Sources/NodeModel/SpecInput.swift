@@ -29,6 +29,8 @@ public struct SpecInput: Sendable {
     public var ownsTable: Item?
     public var drain: Item?
     public var ha: YAMLValue?
+    /// The spec file or user-data the input was read from; nil for flags.
+    public var source: String?
 
     public init(role: Item? = nil, mode: Item? = nil, vips: [Item] = [], persist: Item? = nil, initSystem: Item? = nil) {
         self.role = role
@@ -74,17 +76,34 @@ public struct SpecInput: Sendable {
 
     /// The node spec file (`--config`): unknown keys and wrong types are errors naming the line.
     public static func fromYAML(_ text: String, source: String) throws -> SpecInput {
-        try fromYAML(try YAMLValue.parse(text, source: source))
+        try fromYAML(bytes: Array(text.utf8), source: source)
     }
 
     /// The node spec file's bytes as read: libyaml checks the encoding.
     public static func fromYAML(bytes: [UInt8], source: String) throws -> SpecInput {
-        try fromYAML(try YAMLValue.parse(bytes: bytes, source: source))
+        try refuseCloudConfig(bytes, source: source)
+        let document = try YAMLValue.parse(bytes: bytes, source: source)
+        if case .map(let pairs) = document.content, let spec = pairs.first(where: { $0.key == UserData.key }) {
+            throw SpecError(spec.value.keyLocation, cloudConfigAdvice(source))
+        }
+        return try fromYAML(document)
+    }
+
+    /// cloud-init user-data is not a node spec: its `lvs_node:` key holds one.
+    private static func refuseCloudConfig(_ bytes: [UInt8], source: String) throws {
+        if bytes.starts(with: Array("#cloud-config".utf8)) {
+            throw SpecError("\(source) line 1", cloudConfigAdvice(source))
+        }
+    }
+
+    private static func cloudConfigAdvice(_ source: String) -> String {
+        "this is cloud-init user-data (cloud-config), not a node spec; apply it with lvs-node cloud-init --user-data \(source), or give the spec under its \(UserData.key): key as its own file"
     }
 
     /// The spec from an already parsed YAML mapping (the `lvs_node:` key of cloud-config user-data).
     public static func fromYAML(_ document: YAMLValue) throws -> SpecInput {
         var input = SpecInput()
+        input.source = document.source
         func item(_ value: YAMLValue, _ name: String) throws -> Item { Item(try value.string(name), at: "\(value.location) (\(name))") }
         for (key, value) in try document.map("the node spec", allowed: yamlKeys) {
             switch key {
@@ -175,11 +194,34 @@ public struct SpecInput: Sendable {
                 errors.append(SpecError(mss.location, "'\(mss.text)' is not a TCP MSS; give a number of bytes from 536 to 65495, e.g. 1400"))
             }
         }
-        spec.addresses = addresses.compactMap { Self.interfaceAddress($0.interface, $0.address, &errors) }
-        spec.routes = routes.compactMap { Self.route($0.to, $0.via, &errors) }
+        var addressSeen: [String: String] = [:]   // "interface address" → where first given
+        for (interface, address) in addresses {
+            guard let resolved = Self.interfaceAddress(interface, address, &errors) else { continue }
+            let key = "\(resolved.interface) \(resolved.address)"
+            if let earlier = addressSeen[key] {
+                errors.append(SpecError(interface.location, "the address \(resolved.address) on \(resolved.interface) is listed twice (first at \(earlier)); list each address once"))
+                continue
+            }
+            addressSeen[key] = interface.location
+            spec.addresses.append(resolved)
+            spec.locations.addresses.append(interface.location)
+        }
+        for (to, via) in routes {
+            guard let route = Self.route(to, via, &errors) else { continue }
+            spec.routes.append(route)
+            spec.locations.routes.append(via.location)
+        }
         spec.ipv6Forwarding = Self.flag(ipv6Forwarding, &errors)
+        spec.locations.source = source
+        spec.locations.role = role.location
+        spec.locations.vips = vips.first?.location
+        spec.locations.gateway = gateway?.location
+        spec.locations.ha = ha.map { "\($0.keyLocation) (ha)" }
         if definition.uses(.services, mode: modeName) {
             resolveDirector(&spec, &errors)
+        }
+        if definition.modes.contains(where: { $0.name == modeName }) {
+            errors += missingFields(spec, definition)
         }
 
         for (field, location) in givenFields where !definition.uses(field, mode: modeName) && definition.modes.contains(where: { $0.name == modeName }) {
@@ -188,6 +230,26 @@ public struct SpecInput: Sendable {
 
         if !errors.isEmpty { throw SpecErrors(errors) }
         return (spec, definition)
+    }
+
+    /// A field the role and mode cannot do without: a flag left out is a usage error (64), a spec
+    /// file without it is a data error (65) naming the file at its role.
+    private func missingFields(_ spec: NodeSpec, _ definition: Role) -> [SpecError] {
+        let kind: SpecError.Kind = source == nil ? .usage : .data
+        return definition.requiredFields(mode: spec.mode, conditions: spec.conditions).compactMap { field in
+            switch field {
+            case .vips where spec.vips.isEmpty && vips.isEmpty:
+                return SpecError(spec.locations.missing(flag: "--vip"),
+                                 "role \(spec.role) in mode \(spec.mode) needs at least one VIP; give \(source == nil ? "--vip ADDRESS" : "vips: [ADDRESS]")",
+                                 kind: kind)
+            case .gateway where spec.gateway == nil && gateway == nil:
+                return SpecError(spec.locations.missing(flag: "--gateway"),
+                                 "role \(spec.role) in mode \(spec.mode) needs the director's address as the default gateway; give \(source == nil ? "--gateway DIP" : "gateway: DIP")",
+                                 kind: kind)
+            default:
+                return nil
+            }
+        }
     }
 
     private static func flag(_ item: Item?, _ errors: inout [SpecError]) -> Bool {

@@ -33,7 +33,7 @@ enum AddressStep {
             let device = spec.filling(try deviceValue.string("device"))
             // `optional: true`: a role that can work without VIPs (a director of mark services only).
             guard !spec.vips.isEmpty || step.setting("optional") != nil else {
-                throw SpecError("--vip", "the \(step.name) step needs at least one VIP; give --vip ADDRESS (or vips: in the spec file)")
+                throw SpecError(spec.locations.missing(flag: "--vip"), "the \(step.name) step needs at least one VIP; give --vip ADDRESS (or vips: in the spec file)")
             }
             entries = spec.vips.map { Entry(device: device, address: $0, prefixLength: $0.hostPrefixLength) }
         } else {
@@ -42,8 +42,11 @@ enum AddressStep {
 
         // A device the run creates itself (tunl0) need not exist yet.
         let existing = try host.addresses.interfaceNames().union(host.devicesCreatedEarlier)
-        if let missing = entries.first(where: { !existing.contains($0.device) }) {
-            throw SpecError(step.kind == vipKind ? deviceLocation : "--address",
+        if let index = entries.firstIndex(where: { !existing.contains($0.device) }) {
+            let missing = entries[index]
+            let location = step.kind == vipKind ? deviceLocation
+                : index < spec.locations.addresses.count ? spec.locations.addresses[index] : "--address"
+            throw SpecError(location,
                             "the interface '\(missing.device)' does not exist on this host; the interfaces are: \(existing.sorted().joined(separator: ", "))")
         }
 
