@@ -169,7 +169,9 @@ public struct SpecInput: Sendable {
     /// Checks everything that can be checked without the host and returns the spec with its role.
     public func resolve(with catalog: RoleCatalog) throws -> (NodeSpec, Role) {
         guard let role else {
-            throw SpecError("--role", "a role is required; the roles are: \(RoleCatalog.shippedNames.joined(separator: ", "))")
+            let roles = RoleCatalog.shippedNames.joined(separator: ", ")
+            if let source { throw SpecError(source, "the spec needs role: one of \(roles)") }
+            throw SpecError("--role", "a role is required; the roles are: \(roles)", kind: .usage)
         }
         let definition = try catalog.role(named: role.text, location: role.location)
         var errors: [SpecError] = []
@@ -182,6 +184,7 @@ public struct SpecInput: Sendable {
         }
 
         var spec = NodeSpec(role: definition.name, mode: modeName, vips: Self.vips(vips, &errors))
+        spec.locations.interface = interface?.location
         spec.persist = Self.choice(persist, PersistBackend.self, "persist", &errors) ?? .auto
         spec.initSystem = Self.choice(initSystem, InitSystem.self, "init", &errors) ?? .auto
         if let gateway {
@@ -290,7 +293,9 @@ public struct SpecInput: Sendable {
         for vip in services.compactMap(\.vip) where !spec.vips.contains(vip) { spec.vips.append(vip) }
         // Only when none was given: a refused interface or ha section has its own error already.
         if spec.interface == nil && !spec.vips.isEmpty && interface == nil && ha == nil {
-            errors.append(SpecError(interface?.location ?? "--interface", "the director needs the interface its VIPs go on: interface: eth0 (or lo for a VIP routed to it)"))
+            errors.append(SpecError(spec.locations.missing(flag: "--interface"),
+                                    "the director needs the interface its VIPs go on: \(source == nil ? "--interface eth0" : "interface: eth0") (or lo for a VIP routed to it)",
+                                    kind: source == nil ? .usage : .data))
         }
         // keepalived labels the IPv4 VIPs INTERFACE:0, :1, …; a label longer than the kernel's 15
         // bytes is dropped with the address (keepalived -t exits 5).

@@ -13,6 +13,8 @@ public struct SpecLocations: Equatable, Sendable {
     public var routes: [String] = []
     /// One per address of `NodeSpec.addresses`: its interface's place.
     public var addresses: [String] = []
+    /// The director's service interface.
+    public var interface: String?
     /// The `ha:` section.
     public var ha: String?
 

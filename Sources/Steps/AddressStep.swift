@@ -29,8 +29,10 @@ enum AddressStep {
         var deviceLocation = step.location
         if step.kind == vipKind {
             let deviceValue = try step.requiredSetting("device")
-            deviceLocation = deviceValue.location
-            let device = spec.filling(try deviceValue.string("device"))
+            let template = try deviceValue.string("device")
+            // A device from the spec's interface is the user's value: name where they gave it.
+            deviceLocation = template.contains("{interface}") ? spec.locations.interface ?? deviceValue.location : deviceValue.location
+            let device = spec.filling(template)
             // `optional: true`: a role that can work without VIPs (a director of mark services only).
             guard !spec.vips.isEmpty || step.setting("optional") != nil else {
                 throw SpecError(spec.locations.missing(flag: "--vip"), "the \(step.name) step needs at least one VIP; give --vip ADDRESS (or vips: in the spec file)")

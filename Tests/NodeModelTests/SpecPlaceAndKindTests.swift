@@ -87,4 +87,19 @@ import Testing
         #expect(file.map(\.description)
                 == ["r.yaml line 4 (addresses[1].interface): the address 203.0.113.200 on eth1 is listed twice (first at r.yaml line 3 (addresses[0].interface)); list each address once"])
     }
+
+    @Test func aSpecFileWithoutARoleNamesTheFileNotAFlag() throws {
+        let found = errors(try SpecInput.fromYAML("vips: [192.0.2.10]\n", source: "node.yaml"))
+        #expect(found.map(\.description) == ["node.yaml: the spec needs role: one of director, realserver, router"])
+        #expect(found.first?.kind == .data)
+        let flags = errors(SpecInput())
+        #expect(flags.first?.location == "--role" && flags.first?.kind == .usage)
+    }
+
+    @Test func aDirectorSpecFileWithoutItsInterfaceNamesTheFile() throws {
+        let found = errors(try SpecInput.fromYAML("role: director\nservices: [{vip: 192.0.2.10, port: 80}]\n", source: "d.yaml"))
+        #expect(found.map(\.description)
+                == ["d.yaml line 1 (role): the director needs the interface its VIPs go on: interface: eth0 (or lo for a VIP routed to it)"])
+        #expect(found.first?.kind == .data)
+    }
 }
