@@ -20,13 +20,15 @@ let package = Package(
         ),
         // libyaml's event parser, seen only by NodeModel (YAMLValue).
         .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
+        // zlib's inflate, seen only by NodeModel (gzip-compressed cloud-init user-data).
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "HostAccess", dependencies: ["CNetlink"]),
         // The release version and the commit it was built from (`lvs-node --version`).
         .plugin(name: "BuildCommit", capability: .buildTool()),
         .target(name: "BuildInfo", plugins: ["BuildCommit"]),
         .target(name: "ShippedData", resources: [.embedInCode("roles"), .embedInCode("templates")]),
         .target(name: "Render", dependencies: [.product(name: "Mustache", package: "swift-mustache"), "ShippedData"]),
-        .target(name: "NodeModel", dependencies: ["CYAML", "ShippedData"]),
+        .target(name: "NodeModel", dependencies: ["CYAML", "CZlib", "ShippedData"]),
         .target(name: "Engine", dependencies: ["HostAccess"]),
         .target(name: "Steps", dependencies: ["Engine", "HostAccess", "NodeModel", "Render"]),
         .target(name: "LVSNode", dependencies: ["Engine", "Steps", "NodeModel", "HostAccess", "Render"]),

@@ -4,14 +4,17 @@ import Glibc
 /// use: the text goes to a private temporary file whose path replaces `{file}` in the arguments.
 public enum ConfigCheck {
     public struct Failure: Error, CustomStringConvertible {
+        /// The checker as the user would run it on the target file (`/usr/sbin/keepalived -t -f /etc/keepalived/keepalived.conf`).
         public let command: String
+        /// What it said, indented, with the target path for the temporary one.
         public let output: String
         public var description: String { "\(command) refused it:\n\(output)" }
     }
 
     /// Throws `Failure` with the checker's output when it exits non-zero, `MissingKernelFeature`
-    /// when the checker is not installed.
-    public static func check(_ content: String, program: String, arguments: [String], needed: String) throws {
+    /// when the checker is not installed. `target`: the path the text is for, shown in place of the
+    /// temporary file in the command and the checker's output.
+    public static func check(_ content: String, program: String, arguments: [String], needed: String, target: String? = nil) throws {
         guard access(program, X_OK) == 0 else {
             throw MissingKernelFeature(feature: program, needed: needed)
         }
@@ -27,8 +30,14 @@ public enum ConfigCheck {
         let filled = arguments.map { $0 == "{file}" ? path : $0 }
         let result = try ProcessRunner.run(program, filled, input: nil)
         if result.status != 0 {
-            let output = (result.output + result.error).split(separator: "\n").map { "  " + $0 }.joined(separator: "\n")
-            throw Failure(command: ([program] + arguments).joined(separator: " "), output: output)
+            let shown = target ?? path
+            let output = (result.output + result.error).split(separator: "\n")
+                .map { "  " + replacing(path, with: shown, in: String($0)) }.joined(separator: "\n")
+            throw Failure(command: ([program] + arguments.map { $0 == "{file}" ? shown : $0 }).joined(separator: " "), output: output)
         }
+    }
+
+    private static func replacing(_ text: String, with replacement: String, in line: String) -> String {
+        line.split(separator: text, omittingEmptySubsequences: false).joined(separator: replacement)
     }
 }

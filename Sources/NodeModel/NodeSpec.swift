@@ -33,6 +33,8 @@ public struct NodeSpec: Equatable, Sendable {
     public var ha: HASpec?
     /// Keep the cloud-init per-boot hook (set by `lvs-node cloud-init --install-hook`, not by the spec).
     public var cloudInitHook = false
+    /// Where each value was given, for errors found later (never compared).
+    public var locations = SpecLocations()
 
     public init(role: String, mode: String, vips: [IPAddress], persist: PersistBackend = .auto, initSystem: InitSystem = .auto,
                 gateway: IPAddress? = nil, tunnelMSS: Int? = nil, addresses: [InterfaceCIDR] = [], routes: [StaticRoute] = [],
@@ -90,4 +92,6 @@ public struct SpecErrors: Error, CustomStringConvertible {
     public let errors: [SpecError]
     public init(_ errors: [SpecError]) { self.errors = errors }
     public var description: String { errors.map(\.description).joined(separator: "\n") }
+    /// Every problem is a usage one (exit 64); one data problem makes the whole a data error (65).
+    public var isUsage: Bool { !errors.isEmpty && errors.allSatisfy(\.isUsage) }
 }

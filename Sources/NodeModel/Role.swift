@@ -63,6 +63,17 @@ public struct Role: Sendable {
         }
     }
 
+    /// The spec fields a step of the mode cannot do without: the VIPs for a `vip-addresses` step not
+    /// marked `optional`, the gateway for a `default-route` step.
+    public func requiredFields(mode: String, conditions: [String: String]) -> [SpecField] {
+        var fields: [SpecField] = []
+        for step in steps(for: mode, conditions: conditions) {
+            if step.kind == "vip-addresses" && step.setting("optional") == nil && !fields.contains(.vips) { fields.append(.vips) }
+            if step.kind == "default-route" && !fields.contains(.gateway) { fields.append(.gateway) }
+        }
+        return fields
+    }
+
     public static func parse(_ text: String, source: String) throws -> Role {
         let document = try YAMLValue.parse(text, source: source)
         let top = try document.map("a role", allowed: ["name", "summary", "modes", "default-mode", "steps"])

@@ -29,6 +29,8 @@ public struct SpecInput: Sendable {
     public var ownsTable: Item?
     public var drain: Item?
     public var ha: YAMLValue?
+    /// The spec file or user-data the input was read from; nil for flags.
+    public var source: String?
 
     public init(role: Item? = nil, mode: Item? = nil, vips: [Item] = [], persist: Item? = nil, initSystem: Item? = nil) {
         self.role = role
@@ -74,17 +76,34 @@ public struct SpecInput: Sendable {
 
     /// The node spec file (`--config`): unknown keys and wrong types are errors naming the line.
     public static func fromYAML(_ text: String, source: String) throws -> SpecInput {
-        try fromYAML(try YAMLValue.parse(text, source: source))
+        try fromYAML(bytes: Array(text.utf8), source: source)
     }
 
     /// The node spec file's bytes as read: libyaml checks the encoding.
     public static func fromYAML(bytes: [UInt8], source: String) throws -> SpecInput {
-        try fromYAML(try YAMLValue.parse(bytes: bytes, source: source))
+        try refuseCloudConfig(bytes, source: source)
+        let document = try YAMLValue.parse(bytes: bytes, source: source)
+        if case .map(let pairs) = document.content, let spec = pairs.first(where: { $0.key == UserData.key }) {
+            throw SpecError(spec.value.keyLocation, cloudConfigAdvice(source))
+        }
+        return try fromYAML(document)
+    }
+
+    /// cloud-init user-data is not a node spec: its `lvs_node:` key holds one.
+    private static func refuseCloudConfig(_ bytes: [UInt8], source: String) throws {
+        if bytes.starts(with: Array("#cloud-config".utf8)) {
+            throw SpecError("\(source) line 1", cloudConfigAdvice(source))
+        }
+    }
+
+    private static func cloudConfigAdvice(_ source: String) -> String {
+        "this is cloud-init user-data (cloud-config), not a node spec; apply it with lvs-node cloud-init --user-data \(source), or give the spec under its \(UserData.key): key as its own file"
     }
 
     /// The spec from an already parsed YAML mapping (the `lvs_node:` key of cloud-config user-data).
     public static func fromYAML(_ document: YAMLValue) throws -> SpecInput {
         var input = SpecInput()
+        input.source = document.source
         func item(_ value: YAMLValue, _ name: String) throws -> Item { Item(try value.string(name), at: "\(value.location) (\(name))") }
         for (key, value) in try document.map("the node spec", allowed: yamlKeys) {
             switch key {
@@ -150,7 +169,9 @@ public struct SpecInput: Sendable {
     /// Checks everything that can be checked without the host and returns the spec with its role.
     public func resolve(with catalog: RoleCatalog) throws -> (NodeSpec, Role) {
         guard let role else {
-            throw SpecError("--role", "a role is required; the roles are: \(RoleCatalog.shippedNames.joined(separator: ", "))")
+            let roles = RoleCatalog.shippedNames.joined(separator: ", ")
+            if let source { throw SpecError(source, "the spec needs role: one of \(roles)") }
+            throw SpecError("--role", "a role is required; the roles are: \(roles)", kind: .usage)
         }
         let definition = try catalog.role(named: role.text, location: role.location)
         var errors: [SpecError] = []
@@ -163,6 +184,7 @@ public struct SpecInput: Sendable {
         }
 
         var spec = NodeSpec(role: definition.name, mode: modeName, vips: Self.vips(vips, &errors))
+        spec.locations.interface = interface?.location
         spec.persist = Self.choice(persist, PersistBackend.self, "persist", &errors) ?? .auto
         spec.initSystem = Self.choice(initSystem, InitSystem.self, "init", &errors) ?? .auto
         if let gateway {
@@ -175,11 +197,34 @@ public struct SpecInput: Sendable {
                 errors.append(SpecError(mss.location, "'\(mss.text)' is not a TCP MSS; give a number of bytes from 536 to 65495, e.g. 1400"))
             }
         }
-        spec.addresses = addresses.compactMap { Self.interfaceAddress($0.interface, $0.address, &errors) }
-        spec.routes = routes.compactMap { Self.route($0.to, $0.via, &errors) }
+        var addressSeen: [String: String] = [:]   // "interface address" → where first given
+        for (interface, address) in addresses {
+            guard let resolved = Self.interfaceAddress(interface, address, &errors) else { continue }
+            let key = "\(resolved.interface) \(resolved.address)"
+            if let earlier = addressSeen[key] {
+                errors.append(SpecError(interface.location, "the address \(resolved.address) on \(resolved.interface) is listed twice (first at \(earlier)); list each address once"))
+                continue
+            }
+            addressSeen[key] = interface.location
+            spec.addresses.append(resolved)
+            spec.locations.addresses.append(interface.location)
+        }
+        for (to, via) in routes {
+            guard let route = Self.route(to, via, &errors) else { continue }
+            spec.routes.append(route)
+            spec.locations.routes.append(via.location)
+        }
         spec.ipv6Forwarding = Self.flag(ipv6Forwarding, &errors)
+        spec.locations.source = source
+        spec.locations.role = role.location
+        spec.locations.vips = vips.first?.location
+        spec.locations.gateway = gateway?.location
+        spec.locations.ha = ha.map { "\($0.keyLocation) (ha)" }
         if definition.uses(.services, mode: modeName) {
             resolveDirector(&spec, &errors)
+        }
+        if definition.modes.contains(where: { $0.name == modeName }) {
+            errors += missingFields(spec, definition)
         }
 
         for (field, location) in givenFields where !definition.uses(field, mode: modeName) && definition.modes.contains(where: { $0.name == modeName }) {
@@ -188,6 +233,26 @@ public struct SpecInput: Sendable {
 
         if !errors.isEmpty { throw SpecErrors(errors) }
         return (spec, definition)
+    }
+
+    /// A field the role and mode cannot do without: a flag left out is a usage error (64), a spec
+    /// file without it is a data error (65) naming the file at its role.
+    private func missingFields(_ spec: NodeSpec, _ definition: Role) -> [SpecError] {
+        let kind: SpecError.Kind = source == nil ? .usage : .data
+        return definition.requiredFields(mode: spec.mode, conditions: spec.conditions).compactMap { field in
+            switch field {
+            case .vips where spec.vips.isEmpty && vips.isEmpty:
+                return SpecError(spec.locations.missing(flag: "--vip"),
+                                 "role \(spec.role) in mode \(spec.mode) needs at least one VIP; give \(source == nil ? "--vip ADDRESS" : "vips: [ADDRESS]")",
+                                 kind: kind)
+            case .gateway where spec.gateway == nil && gateway == nil:
+                return SpecError(spec.locations.missing(flag: "--gateway"),
+                                 "role \(spec.role) in mode \(spec.mode) needs the director's address as the default gateway; give \(source == nil ? "--gateway DIP" : "gateway: DIP")",
+                                 kind: kind)
+            default:
+                return nil
+            }
+        }
     }
 
     private static func flag(_ item: Item?, _ errors: inout [SpecError]) -> Bool {
@@ -228,7 +293,9 @@ public struct SpecInput: Sendable {
         for vip in services.compactMap(\.vip) where !spec.vips.contains(vip) { spec.vips.append(vip) }
         // Only when none was given: a refused interface or ha section has its own error already.
         if spec.interface == nil && !spec.vips.isEmpty && interface == nil && ha == nil {
-            errors.append(SpecError(interface?.location ?? "--interface", "the director needs the interface its VIPs go on: interface: eth0 (or lo for a VIP routed to it)"))
+            errors.append(SpecError(spec.locations.missing(flag: "--interface"),
+                                    "the director needs the interface its VIPs go on: \(source == nil ? "--interface eth0" : "interface: eth0") (or lo for a VIP routed to it)",
+                                    kind: source == nil ? .usage : .data))
         }
         // keepalived labels the IPv4 VIPs INTERFACE:0, :1, …; a label longer than the kernel's 15
         // bytes is dropped with the address (keepalived -t exits 5).

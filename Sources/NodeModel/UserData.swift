@@ -6,8 +6,14 @@ public enum UserData {
 
     /// The spec, or nil when no cloud-config document has the key.
     public static func spec(in text: String, source: String) throws -> SpecInput? {
+        try spec(in: Array(text.utf8), source: source)
+    }
+
+    /// The spec from the user-data's bytes as stored: gzip-compressed user-data (Terraform's
+    /// `cloudinit_config` with `gzip = true`) is decompressed first, as cloud-init does.
+    public static func spec(in bytes: [UInt8], source: String) throws -> SpecInput? {
         var found: [YAMLValue] = []
-        for (index, document) in try cloudConfigs(in: text, source: source).enumerated() {
+        for (index, document) in try cloudConfigs(in: bytes, source: source).enumerated() {
             let where_ = "\(source) (cloud-config part \(index + 1))"
             let parsed = try YAMLValue.parse(document, source: where_)
             guard case .map(let pairs) = parsed.content else { continue }
@@ -20,34 +26,83 @@ public enum UserData {
         return try SpecInput.fromYAML(value)
     }
 
-    /// The cloud-config documents of the user-data.
-    static func cloudConfigs(in text: String, source: String) throws -> [String] {
+    /// The gzip media types cloud-init decompresses a part of.
+    static let gzipTypes: Set<String> = ["application/gzip", "application/gzip-compressed", "application/gzipped", "application/x-compress",
+                                         "application/x-compressed", "application/x-gunzip", "application/x-gzip", "application/x-gzip-compressed"]
+    /// Types whose part is recognised by how it starts (`#cloud-config`), as cloud-init does.
+    static let typesFromContent: Set<String> = ["", "text/plain", "text/x-not-multipart"]
+
+    /// The cloud-config documents of the user-data: the whole of it (gzip-compressed or not), or the
+    /// cloud-config parts of a MIME message, nested ones included.
+    static func cloudConfigs(in bytes: [UInt8], source: String) throws -> [String] {
+        let data = try decompressed(bytes, what: "the user-data", source: source)
+        guard let text = String(validating: data, as: UTF8.self) else {
+            throw SpecError(source, "the user-data is neither UTF-8 text nor gzip-compressed")
+        }
         let normalized = String(text.split(separator: "\r\n", omittingEmptySubsequences: false).joined(separator: "\n"))
         if normalized.hasPrefix("#cloud-config") { return [normalized] }
-        guard let (headers, body) = split(normalized), let type = headers["content-type"],
-              type.lowercased().hasPrefix("multipart/") else { return [] }
-        guard let boundary = parameter("boundary", in: type) else {
-            throw SpecError(source, "the multi-part user-data has no boundary in its Content-Type")
-        }
+        guard let (headers, _) = split(normalized), mediaType(headers["content-type"]).hasPrefix("multipart/") else { return [] }
         var documents: [String] = []
-        for part in parts(of: body, boundary: boundary) {
-            guard let (partHeaders, partBody) = split(part) else { continue }
-            var content = partBody
-            if partHeaders["content-transfer-encoding"]?.lowercased() == "base64" {
-                guard let bytes = Base64.decode(partBody.filter { !$0.isWhitespace }),
-                      let decoded = String(validating: bytes, as: UTF8.self) else {
-                    throw SpecError(source, "a base64 part of the user-data does not decode to text")
-                }
-                content = decoded
-            }
-            let partType = partHeaders["content-type"]?.lowercased() ?? ""
-            if partType.hasPrefix("text/cloud-config") || (partType.isEmpty && content.hasPrefix("#cloud-config")) {
-                documents.append(content)
-            } else if partType.hasPrefix("multipart/"), let nested = parameter("boundary", in: partType) {
-                documents += parts(of: content, boundary: nested).compactMap { split($0).map(\.1) }
-            }
-        }
+        try collect(normalized, source: source, into: &documents)
         return documents
+    }
+
+    /// One MIME entity: a multipart one's parts each in turn (however deep), any other decoded
+    /// (base64, gzip) and kept if it is cloud-config, by its type or, untyped, by how it starts.
+    private static func collect(_ entity: String, source: String, depth: Int = 0, into documents: inout [String]) throws {
+        guard let (headers, body) = split(entity) else { return }
+        let type = mediaType(headers["content-type"])
+        if type.hasPrefix("multipart/") {
+            guard depth < maximumNesting else {
+                throw SpecError(source, "the user-data nests multi-part messages more than \(maximumNesting) deep")
+            }
+            // The boundary keeps its case: it is compared byte for byte.
+            guard let boundary = headers["content-type"].flatMap({ parameter("boundary", in: $0) }) else {
+                throw SpecError(source, "a multi-part part of the user-data has no boundary in its Content-Type")
+            }
+            for part in parts(of: body, boundary: boundary) {
+                try collect(part, source: source, depth: depth + 1, into: &documents)
+            }
+            return
+        }
+        var payload = Array(body.utf8)
+        if headers["content-transfer-encoding"]?.lowercased() == "base64" {
+            guard let bytes = Base64.decode(body.filter { !$0.isWhitespace }) else {
+                throw SpecError(source, "a base64 part of the user-data does not decode")
+            }
+            payload = bytes
+        }
+        var partType = type
+        if gzipTypes.contains(type) {
+            payload = try decompressed(payload, what: "a \(type) part of the user-data", source: source, required: true)
+            partType = ""
+        }
+        guard partType == "text/cloud-config" || (typesFromContent.contains(partType) && payload.starts(with: Array("#cloud-config".utf8))) else {
+            return
+        }
+        guard let content = String(validating: payload, as: UTF8.self) else {
+            throw SpecError(source, "a cloud-config part of the user-data is not UTF-8 text")
+        }
+        documents.append(content)
+    }
+
+    /// Far deeper than any tool nests; shallow enough for any stack.
+    static let maximumNesting = 16
+
+    /// `bytes` decompressed when they start with gzip's magic (or must be gzip), else as they are.
+    private static func decompressed(_ bytes: [UInt8], what: String, source: String, required: Bool = false) throws -> [UInt8] {
+        guard required || Gzip.isCompressed(bytes) else { return bytes }
+        do {
+            return try Gzip.decompress(bytes)
+        } catch let failure as Gzip.Failure {
+            throw SpecError(source, "\(what) is gzip-compressed but cannot be decompressed: \(failure)")
+        }
+    }
+
+    /// `text/cloud-config; charset="utf-8"` → `text/cloud-config`; nil → "".
+    static func mediaType(_ header: String?) -> String {
+        guard let header else { return "" }
+        return trimmed(header.prefix { $0 != ";" }).lowercased()
     }
 
     /// Headers (lower-cased names) and body of a MIME entity.

@@ -134,7 +134,7 @@ enum YAMLReader {
             case .map(var pairs, let pending, var seen):
                 stack[top].kind = .list([])
                 if let name = pending {
-                    pairs.append((name, value))
+                    pairs.append((name, YAMLValue(content: value.content, source: source, line: value.line, keyLine: seen[name])))
                     stack[top].kind = .map(pairs, pendingKey: nil, seen: seen)
                 } else {
                     guard let key else { throw SpecError(location(value.line), "a key must be plain text, not a list or mapping") }

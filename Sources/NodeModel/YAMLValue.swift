@@ -14,9 +14,14 @@ public struct YAMLValue: Sendable {
     let source: String
     /// 1-based; 0 when the value stands for the whole source (an empty document).
     let line: Int
+    /// For a mapping's value, the line of its key: a block value starts on the line after it.
+    let keyLine: Int?
 
     /// e.g. `node.yaml line 4`, built only when asked for (a large spec has a million values).
     public var location: String { line == 0 ? source : "\(source) line \(line)" }
+
+    /// Where the key of this mapping value stands (`tunn:` itself, not the block under it).
+    public var keyLocation: String { keyLine.map { "\(source) line \($0)" } ?? location }
 
     public static func parse(_ text: String, source: String) throws -> YAMLValue {
         try YAMLReader.read(Array(text.utf8), source: source)
@@ -27,10 +32,11 @@ public struct YAMLValue: Sendable {
         try YAMLReader.read(bytes, source: source)
     }
 
-    init(content: Content, source: String, line: Int) {
+    init(content: Content, source: String, line: Int, keyLine: Int? = nil) {
         self.content = content
         self.source = source
         self.line = line
+        self.keyLine = keyLine
     }
 
     /// What kind of value this is, for error messages.
@@ -66,8 +72,9 @@ public struct YAMLValue: Sendable {
             throw SpecError(location, "\(what()) must be a mapping of keys to values, but this is \(kindName)")
         }
         if let unknown = pairs.first(where: { !allowed.contains($0.key) }) {
-            throw SpecError(unknown.value.location,
-                            "unknown key '\(unknown.key)' in \(what()); the known keys are: \(allowed.joined(separator: ", "))")
+            let guess = NearestName.suggestion(for: unknown.key, in: allowed).map { "did you mean '\($0)'? " } ?? ""
+            throw SpecError(unknown.value.keyLocation,
+                            "unknown key '\(unknown.key)' in \(what()); \(guess)the known keys are: \(allowed.joined(separator: ", "))")
         }
         return pairs
     }

@@ -29,11 +29,13 @@ enum AddressStep {
         var deviceLocation = step.location
         if step.kind == vipKind {
             let deviceValue = try step.requiredSetting("device")
-            deviceLocation = deviceValue.location
-            let device = spec.filling(try deviceValue.string("device"))
+            let template = try deviceValue.string("device")
+            // A device from the spec's interface is the user's value: name where they gave it.
+            deviceLocation = template.contains("{interface}") ? spec.locations.interface ?? deviceValue.location : deviceValue.location
+            let device = spec.filling(template)
             // `optional: true`: a role that can work without VIPs (a director of mark services only).
             guard !spec.vips.isEmpty || step.setting("optional") != nil else {
-                throw SpecError("--vip", "the \(step.name) step needs at least one VIP; give --vip ADDRESS (or vips: in the spec file)")
+                throw SpecError(spec.locations.missing(flag: "--vip"), "the \(step.name) step needs at least one VIP; give --vip ADDRESS (or vips: in the spec file)")
             }
             entries = spec.vips.map { Entry(device: device, address: $0, prefixLength: $0.hostPrefixLength) }
         } else {
@@ -42,8 +44,11 @@ enum AddressStep {
 
         // A device the run creates itself (tunl0) need not exist yet.
         let existing = try host.addresses.interfaceNames().union(host.devicesCreatedEarlier)
-        if let missing = entries.first(where: { !existing.contains($0.device) }) {
-            throw SpecError(step.kind == vipKind ? deviceLocation : "--address",
+        if let index = entries.firstIndex(where: { !existing.contains($0.device) }) {
+            let missing = entries[index]
+            let location = step.kind == vipKind ? deviceLocation
+                : index < spec.locations.addresses.count ? spec.locations.addresses[index] : "--address"
+            throw SpecError(location,
                             "the interface '\(missing.device)' does not exist on this host; the interfaces are: \(existing.sorted().joined(separator: ", "))")
         }
 

@@ -85,8 +85,10 @@ enum FileStep {
     static let fileKind = "file"
     static let symlinkKind = "symlink"
 
-    /// `root`: where the files live, to skip checking a file that is already as wanted.
-    static func desired(_ step: Role.Step, values: [String: Any], renderer: TemplateRenderer, root: HostRoot) throws -> DesiredStep {
+    /// `root`: where the files live, to skip checking a file that is already as wanted; `origin`:
+    /// where the spec values a checker may refuse were given (the `ha:` section), for its error.
+    static func desired(_ step: Role.Step, values: [String: Any], renderer: TemplateRenderer, root: HostRoot,
+                        origin: String? = nil) throws -> DesiredStep {
         let pathTemplate = try step.requiredSetting("path")
         var contexts = [values]
         if let each = step.setting("each") {
@@ -116,7 +118,9 @@ enum FileStep {
                 let template = try step.requiredSetting("template").string("template")
                 let content = try renderer.render(template, context)
                 let state = FileDriver.fileState(mode: try mode(step), content: content)
-                if let validate = step.setting("validate") { try check(content, path, state, validate, root: root, step: step) }
+                if let validate = step.setting("validate") {
+                    try check(content, path, state, validate, root: root, step: step, origin: origin)
+                }
                 return Desired(subject: path, state: state)
             }
         }
@@ -125,17 +129,20 @@ enum FileStep {
 
     /// `validate: [PROGRAM, ARG…]`: the file's own checker (`{file}` is the new text's path) must
     /// accept a new or changed file before anything changes.
+    /// `origin`: where the spec values the file is made from were given, named by the error.
     private static func check(_ content: String, _ path: String, _ state: String, _ validate: YAMLValue, root: HostRoot,
-                              step: Role.Step) throws {
+                              step: Role.Step, origin: String?) throws {
         let command = try validate.list("validate").map { try $0.string("validate") }
         guard let program = command.first, program.hasPrefix("/") else {
             throw SpecError(validate.location, "validate must be a list starting with the checker's absolute path, e.g. [/usr/sbin/keepalived, -t, -f, \"{file}\"]")
         }
         if try FileDriver(root: root).read([path]).first == state { return }
         do {
-            try ConfigCheck.check(content, program: program, arguments: Array(command.dropFirst()), needed: "checking \(path) (step '\(step.name)')")
+            try ConfigCheck.check(content, program: program, arguments: Array(command.dropFirst()),
+                                  needed: "checking \(path) (step '\(step.name)')", target: path)
         } catch let failure as ConfigCheck.Failure {
-            throw SpecError(path, "the new file was not written because \(failure)")
+            let consumer = program.split(separator: "/").last.map(String.init) ?? program
+            throw SpecError(origin ?? path, "\(consumer) refuses the \(path) made from this spec, so nothing was changed; `\(failure.command)` said:\n\(failure.output)")
         }
     }
 

@@ -89,12 +89,14 @@ enum RouteStep {
     static func desired(_ step: Role.Step, spec: NodeSpec, host: HostView) throws -> DesiredStep {
         let wanted: [(String, IPAddress, String)]   // destination, gateway, where it was given
         if step.kind == defaultKind {
-            guard let gateway = spec.gateway else {
-                throw SpecError("--gateway", "mode \(spec.mode) needs the director's address as the default gateway; give --gateway DIP")
+            guard let gateway = spec.gateway else {   // the model refuses this already
+                throw SpecError(spec.locations.missing(flag: "--gateway"), "mode \(spec.mode) needs the director's address as the default gateway; give --gateway DIP")
             }
-            wanted = [("default", gateway, "--gateway")]
+            wanted = [("default", gateway, spec.locations.gateway ?? "--gateway")]
         } else {
-            wanted = spec.routes.map { ($0.destination, $0.via, "--route") }
+            wanted = spec.routes.enumerated().map { index, route in
+                (route.destination, route.via, index < spec.locations.routes.count ? spec.locations.routes[index] : "--route")
+            }
         }
         // The router's own addresses come before its routes in the run, so they count as connected.
         let adding = spec.addresses

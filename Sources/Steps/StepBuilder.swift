@@ -71,7 +71,8 @@ public struct StepBuilder {
         case FileStep.fileKind, FileStep.symlinkKind:
             try context.validate()
             do {
-                return try FileStep.desired(step, values: values, renderer: renderer, root: HostRoot(context.root))
+                let origin = step.when["ha"] != nil ? spec.locations.ha ?? spec.locations.source : spec.locations.source
+                return try FileStep.desired(step, values: values, renderer: renderer, root: HostRoot(context.root), origin: origin)
             } catch let error as TemplateRenderer.Failure {
                 throw SpecError(step.location, "step '\(step.name)': \(error)")
             }
