@@ -241,22 +241,23 @@ public struct NodeAgent {
 
     /// The cloud-init hook: `setup` with the `lvs_node:` spec of the user-data, or nil when it has none.
     public func cloudInit(from source: UserDataSource, installHook: Bool) throws -> RunReport? {
-        let (text, origin) = try userData(source)
-        guard let input = try UserData.spec(in: text, source: origin) else { return nil }
+        let (bytes, origin) = try userData(source)
+        guard let input = try UserData.spec(in: bytes, source: origin) else { return nil }
         return try setup(input, cloudInitHook: installHook)
     }
 
-    private func userData(_ source: UserDataSource) throws -> (String, String) {
+    /// The user-data as bytes: it may be gzip-compressed, as cloud-init accepts it.
+    private func userData(_ source: UserDataSource) throws -> ([UInt8], String) {
         if case .file(let path) = source {
-            guard let text = try NodeEnvironment.readUserData(path, followSymlink: true) else {
+            guard let bytes = try NodeEnvironment.readUserData(path, followSymlink: true) else {
                 throw SpecError(path, "the user-data file does not exist")
             }
-            return (text, path)
+            return (bytes, path)
         }
         let cloudInit = "/usr/bin/cloud-init"
         if environment.root.root == "/" && access(cloudInit, X_OK) == 0 {
             let query = try ProcessRunner.run(cloudInit, ["query", "userdata"], input: nil)
-            if query.status == 0 { return (query.output, "cloud-init query userdata") }
+            if query.status == 0 { return (Array(query.output.utf8), "cloud-init query userdata") }
         }
         // cloud-init keeps it behind /var/lib/cloud/instance, a link to the instance's own directory:
         // followed as a process chrooted to the root would, and no larger than any input lvs-node reads.
@@ -270,7 +271,7 @@ public struct NodeAgent {
         guard let bytes else {
             throw SpecError(path, "no user-data: cloud-init has not stored any here; give --user-data FILE")
         }
-        return (String(decoding: bytes, as: UTF8.self), path)
+        return (bytes, path)
     }
 
     /// The boot path: brings the live state (addresses, sysctls) of the generation in force back,

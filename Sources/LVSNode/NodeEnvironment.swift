@@ -78,8 +78,8 @@ public struct NodeEnvironment {
 
     /// Reads a user-data file as the cloud-init hook does: `--user-data FILE` (an operator's path,
     /// `followSymlink: true`) or the instance's file under the root (`false`); nil when absent.
-    public static func readUserData(_ path: String, followSymlink: Bool) throws -> String? {
-        try readInput(path, followSymlink: followSymlink).map { String(decoding: $0, as: UTF8.self) }
+    public static func readUserData(_ path: String, followSymlink: Bool) throws -> [UInt8]? {
+        try readInput(path, followSymlink: followSymlink)
     }
 
     /// An input file's bytes, bounded and regular files only; a refusal is a data error (65) that says why.

@@ -71,8 +71,9 @@ enum ExitStatus {
 
     static func classify(_ error: Error) -> (Int32, String) {
         switch error {
-        case let error as SpecError: return (dataError, "error: \(error)")
-        case let error as SpecErrors: return (dataError, error.errors.map { "error: \($0)" }.joined(separator: "\n"))
+        // A required flag left out is a usage error; anything wrong in what was given is data.
+        case let error as SpecError: return (error.isUsage ? usage : dataError, "error: \(error)")
+        case let error as SpecErrors: return (error.isUsage ? usage : dataError, error.errors.map { "error: \($0)" }.joined(separator: "\n"))
         case let error as NotPermitted: return (notPermitted, "error: \(error)")
         case let error as RunFailure: return (error.restored ? failedAndRestored : restoreFailed, "error: \(error)")
         case let error as Recovery.Failed: return (restoreFailed, "error: \(error)")

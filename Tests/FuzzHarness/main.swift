@@ -30,7 +30,7 @@ func read(_ reader: Reader, _ bytes: [UInt8], scratch: String) {
     case .spec:
         _ = try? SpecInput.fromYAML(bytes: bytes, source: "fuzz.yaml").resolve(with: catalog)
     case .userData:
-        if let input = try? UserData.spec(in: String(decoding: bytes, as: UTF8.self), source: "user-data") {
+        if let input = try? UserData.spec(in: bytes, source: "user-data") {
             _ = try? input.resolve(with: catalog)
         }
     case .journal:

@@ -161,7 +161,7 @@ import TestSupport
         }
         #expect(try NodeEnvironment.readUserData(directory.file("absent"), followSymlink: false) == nil)
         let text = "#cloud-config\nlvs_node: {role: realserver, vips: [192.0.2.10]}\n"
-        #expect(try NodeEnvironment.readUserData(file("user-data", text), followSymlink: false) == text)
+        #expect(try NodeEnvironment.readUserData(file("user-data", text), followSymlink: false) == Array(text.utf8))
     }
 
     /// The cloud-init hook through the binary: the alias bomb is refused by the YAML reader; the FIFO

@@ -47,6 +47,19 @@ final class CloudInitKernelTests {
         #expect(again.stdout.contains("no changes needed"), "\(again)")
     }
 
+    /// Terraform's cloudinit_config with gzip = true: the user-data cloud-init stores is gzip-compressed.
+    @Test(.enabled(if: which("gzip") != nil, "needs gzip to make the compressed user-data"))
+    func gzipCompressedUserDataIsApplied() throws {
+        let plain = directory.file("user-data")
+        try "#cloud-config\nlvs_node:\n  role: realserver\n  vips: [192.0.2.10]\n  persist: none\n  init: none\n"
+            .write(toFile: plain, atomically: true, encoding: .utf8)
+        let compressed = try runProcess(which("gzip")!, ["-9", "-k", plain])
+        #expect(compressed.status == 0, "\(compressed)")
+        let applied = try cloudInit(["--user-data", plain + ".gz"])
+        #expect(applied.status == 0, "\(applied)")
+        #expect(try namespace.addresses(device: "lo").contains { $0.local == "192.0.2.10" && $0.label == "lo:0" })
+    }
+
     @Test func everyBootIsSafeAndTheHookComesAndGoesWithTheGeneration() throws {
         try writeUserData("#cloud-config\nlvs_node:\n  role: realserver\n  vips: [192.0.2.10]\n  persist: none\n  init: none\n")
         let first = try cloudInit(["--install-hook"])
