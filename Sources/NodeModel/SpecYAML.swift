@@ -7,7 +7,8 @@ enum SpecYAML {
     static let maskedSecret = "********"
 
     static func text(_ spec: NodeSpec, maskingSecrets: Bool) -> String {
-        var out: [String] = ["role: \(quoted(spec.role))", "mode: \(quoted(spec.mode))"]
+        // Role and mode are identifiers (letters, digits, - and _): plain scalars.
+        var out: [String] = ["role: \(spec.role)", "mode: \(spec.mode)"]
         if !spec.vips.isEmpty { out.append("vips: [\(spec.vips.map { quoted($0.description) }.joined(separator: ", "))]") }
         if let gateway = spec.gateway { out.append("gateway: \(quoted(gateway.description))") }
         if let mss = spec.tunnelMSS { out.append("tun: {mss: \(mss)}") }
