@@ -121,6 +121,9 @@ final class ShowKernelTests {
         #expect(!asNobody.stdout.contains("s3:cr") && asNobody.stdout.contains("password: \"********\""), "\(asNobody)")
         #expect(asNobody.stdout.contains("unicast-peers: [\"192.0.2.3\"]") && asNobody.stdout.contains("path: \"/health?a=1&b=%23\""), "\(asNobody)")
         #expect(asNobody.stderr.contains("printing it needs root"), "\(asNobody)")
+        // Fed back, the masked spec is refused rather than setting the password to "********".
+        let masked = try lvsNode(namespace, ["setup", "--config", "-"], "ha", input: asNobody.stdout)
+        #expect(masked.status == 65 && masked.stderr.contains("the mask lvs-node show prints"), "\(masked)")
     }
 
     @Test func nothingInForceIsNoSpecAndAMissingGenerationIs65() throws {

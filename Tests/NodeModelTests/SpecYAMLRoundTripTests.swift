@@ -83,4 +83,11 @@ import Testing
         #expect(!spec.maskedYAML.contains("s3cret") && spec.yaml.contains("\"s3cret\""))
         #expect(spec.maskedYAML == spec.yaml.replacingOccurrences(of: "\"s3cret\"", with: "\"********\""))
     }
+
+    @Test func theMaskedPasswordIsRefusedSoAMaskedShowCannotChangeThePairsPassword() throws {
+        let spec = try resolve("role: director\nmode: dr\nha: {state: MASTER, priority: 100, interface: eth0, virtual-router-id: 1, password: s3cret}\n")
+        #expect {
+            _ = try resolve(spec.maskedYAML)
+        } throws: { "\($0)".contains("the mask lvs-node show prints") }
+    }
 }
