@@ -18,6 +18,9 @@ public struct Generation: Sendable {
     public var rolledBack: String?
     /// The spec holds a secret (a VRRP password): kept, like private states, where only root reads it.
     public var specIsPrivate = false
+    /// A private spec with its secret masked, kept in the generation so `show` has something to print
+    /// to a user who may not read the private store.
+    public var maskedSpec: String?
 
     /// A new generation on top of `previous` (the one in force, if any).
     public init(number: Int, created: String, spec: String, summary: String, steps: [DesiredStep],
@@ -57,6 +60,7 @@ public struct Generation: Sendable {
         out += StateText.line("summary", StateText.escape(summary))
         if let reference = try privately(nil, spec) {
             out += StateText.line("spec-private", reference)
+            if let maskedSpec { out += StateText.line("spec-masked", StateText.escape(maskedSpec)) }
         } else {
             out += StateText.line("spec", StateText.escape(spec))
         }
@@ -100,7 +104,7 @@ public struct Generation: Sendable {
         func value(_ field: String) throws -> String? {
             field.first == "@" ? try resolve(Substring(field.dropFirst())) : try StateText.optional(field)
         }
-        var number: Int?, created: String?, summary = "", spec = "", specIsPrivate = false
+        var number: Int?, created: String?, summary = "", spec = "", specIsPrivate = false, maskedSpec: String?
         var steps: [DesiredStep] = [], changes: [Change] = [], baseline: [String: String?] = [:]
         for fields in records where !fields.isEmpty {
             switch (fields[0], fields.count) {
@@ -115,6 +119,7 @@ public struct Generation: Sendable {
             case ("spec-private", 2):
                 spec = try resolve(Substring(fields[1].dropFirst()))
                 specIsPrivate = true
+            case ("spec-masked", 2): maskedSpec = fields[1]
             case ("step", 3): steps.append(DesiredStep(name: fields[1], kind: fields[2], desired: []))
             case ("desired", 3):
                 guard !steps.isEmpty else { throw Damaged("a desired state stands before any step") }
@@ -134,6 +139,7 @@ public struct Generation: Sendable {
         self.changes = changes
         self.baseline = baseline
         self.specIsPrivate = specIsPrivate
+        self.maskedSpec = maskedSpec
     }
 }
 

@@ -67,6 +67,7 @@ public struct NodeAgent {
             var generation = Generation(number: number, created: Clock.now(), spec: spec.yaml, summary: Self.summary(spec),
                                         steps: steps, changes: plan.changes, previous: current)
             generation.specIsPrivate = spec.ha?.password != nil
+            if generation.specIsPrivate { generation.maskedSpec = spec.maskedYAML }
             let recorded = generation
             var notes: [String] = []
             let record = Commit("recording generation \(number)",
@@ -206,6 +207,28 @@ public struct NodeAgent {
             report.ipvsTable = IPVSTable.lines(services: try control.services(), destinations: try control.destinations(), wanted: wanted)
         }
         return report
+    }
+
+    /// The spec of the generation in force, or of generation `number` (applied or rolled back), as
+    /// YAML `setup --config` takes; nil when nothing is in force. Its VRRP password is masked when
+    /// this process may not read the private store (only root may).
+    public func show(generation number: Int? = nil) throws -> ShownSpec? {
+        try FileLock.withLock(lockPath, .shared, wait: lockWait) {
+            let generation: Generation
+            if let number {
+                guard number >= 1, number <= GenerationStore.maximumNumber, let found = try generations.load(number) else {
+                    throw SpecError("--generation \(number)", "there is no generation \(number); `lvs-node history` lists them")
+                }
+                generation = found
+            } else {
+                guard let current = try generations.current() else { return nil }
+                generation = current
+            }
+            guard generation.specIsPrivate, generation.spec == PrivateState.unreadable else {
+                return ShownSpec(generation: generation.number, spec: generation.spec, secretsMasked: false)
+            }
+            return ShownSpec(generation: generation.number, spec: generation.maskedSpec, secretsMasked: true)
+        }
     }
 
     public func history() throws -> [Generation] {

@@ -132,3 +132,11 @@ public struct RollbackReport {
     /// The oldest generation rolled back; nil when none was in force.
     public var lastGeneration: Int? { runs.last?.generation }
 }
+
+/// What `show` prints: a generation's spec. `spec` is nil only for a generation with a password
+/// written before lvs-node kept a masked copy, shown to a user who may not read the password.
+public struct ShownSpec: Sendable {
+    public var generation: Int
+    public var spec: String?
+    public var secretsMasked: Bool
+}

@@ -226,7 +226,11 @@ struct DirectorInput {
         let advert = field("advert-int").flatMap { number($0, "ha.advert-int", 1...255) } ?? 1
         var password: String?
         if let value = field("password"), let text = text(value, "ha.password") {
-            if let problem = ValueSyntax.vrrpPasswordProblem(text) {
+            if text == SpecYAML.maskedSecret {
+                // What `show` prints to a user who may not read the password: fed back, it would quietly
+                // change the pair's password.
+                errors.append(SpecError(value.location, "ha.password is the mask lvs-node show prints to users other than root; run show as root to get the password"))
+            } else if let problem = ValueSyntax.vrrpPasswordProblem(text) {
                 errors.append(SpecError(value.location, "ha.password is not a VRRP password keepalived can take: \(problem)"))
             } else {
                 password = text

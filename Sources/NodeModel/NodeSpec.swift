@@ -62,29 +62,6 @@ public struct NodeSpec: Equatable, Sendable {
         guard let interface, text.contains("{interface}") else { return text }
         return text.split(separator: "{interface}", omittingEmptySubsequences: false).joined(separator: interface)
     }
-
-    /// The spec as the YAML a user could feed back with `--config`: kept with each generation.
-    public var yaml: String {
-        var lines = ["role: \(role)", "mode: \(mode)"]
-        if !vips.isEmpty {
-            lines.append("vips:")
-            lines += vips.map { "  - \($0)" }
-        }
-        if let gateway { lines.append("gateway: \(gateway)") }
-        if let tunnelMSS { lines += ["tun:", "  mss: \(tunnelMSS)"] }
-        if !addresses.isEmpty {
-            lines.append("addresses:")
-            lines += addresses.map { "  - {interface: \($0.interface), address: \($0.cidr)}" }
-        }
-        if !routes.isEmpty {
-            lines.append("routes:")
-            lines += routes.map { "  - {to: \($0.destination), via: \($0.via)}" }
-        }
-        if ipv6Forwarding { lines.append("ipv6-forwarding: true") }
-        lines += directorYAML
-        lines += ["persist: \(persist.rawValue)", "init: \(initSystem.rawValue)"]
-        return lines.joined(separator: "\n") + "\n"
-    }
 }
 
 /// Several problems found at once, so the user fixes them in one go.

@@ -63,6 +63,9 @@ final class JSONOutputKernelTests {
         #expect(changes(drifted, "drift").contains { $0["action"] as? String == "add" && ($0["subject"] as? String ?? "").contains("192.0.2.10") }, "\(drifted)")
         try document(["setup"] + spec, status: 0)
 
+        let shown = try document(["show"], status: 0)
+        #expect(shown["generation"] as? Int == 2 && (shown["spec"] as? String ?? "").contains("192.0.2.10") && shown["secrets_masked"] as? Bool == false)
+        #expect(try document(["show", "--generation", "1"], status: 0)["generation"] as? Int == 1)
         let history = try document(["history"], status: 0)
         #expect(history["in_force"] as? Int == 2)
         #expect((history["generations"] as? [[String: Any]])?.count == 2)
@@ -74,6 +77,8 @@ final class JSONOutputKernelTests {
         #expect(rollback["generation"] as? Int == 2)
         #expect(try document(["rollback", "--all"], status: 0)["generation"] as? Int == 1)
         #expect(try document(["rollback"], status: 0)["generation"] is NSNull)
+        let nothing = try document(["show"], status: 0)
+        #expect(nothing["generation"] is NSNull && nothing["spec"] is NSNull)
 
         let userData = directory.file("user-data")
         try "#cloud-config\nlvs_node:\n  role: realserver\n  vips: [192.0.2.20]\n  persist: none\n  init: none\n"
