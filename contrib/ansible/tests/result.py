@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Prints one field of a task result the test playbooks saved (null when it is missing or unreadable).
 
 usage: result.py RESULT.json FIELD[.FIELD...]

@@ -1,6 +1,6 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
-# Apache-2.0 (see the repository's license)
+# License: Apache-2.0, as galaxy.yml declares (a placeholder until the project picks its license)
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
@@ -63,7 +63,7 @@ notes:
 requirements:
   - lvs-node 0.3.0 or later on the managed host
 author:
-  - lvs-node maintainers
+  - lvs-node maintainers (@lvs-node)
 '''
 
 EXAMPLES = r'''

@@ -1,6 +1,6 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
-# Apache-2.0 (see the repository's license)
+# License: Apache-2.0, as galaxy.yml declares (a placeholder until the project picks its license)
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
@@ -26,10 +26,10 @@ options:
     default: lvs-node
 notes:
   - Supports check mode (it changes nothing either way).
-  - O(spec) in the result is present only when C(lvs-node show --json) succeeds (lvs-node versions without C(show),
+  - RV(spec) is returned only when C(lvs-node show --json) succeeds (lvs-node versions without C(show),
     or a host with no generation in force, leave it out).
 author:
-  - lvs-node maintainers
+  - lvs-node maintainers (@lvs-node)
 '''
 
 EXAMPLES = r'''
