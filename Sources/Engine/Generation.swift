@@ -179,6 +179,15 @@ public struct GenerationStore {
         return next
     }
 
+    /// The highest generation number there is, applied or rolled back (0 when there is none).
+    public func newestNumber() throws -> Int { try numbers().all.max() ?? 0 }
+
+    /// The newest generation in force numbered below `number` (nil: none).
+    public func applied(below number: Int) throws -> Int? {
+        let (all, rolledBack) = try numbers()
+        return all.subtracting(rolledBack).filter { $0 < number }.max()
+    }
+
     /// Every generation, oldest first (for `history`).
     public func all() throws -> [Generation] {
         try numbers().all.sorted().compactMap { try load($0) }
@@ -301,12 +310,5 @@ enum Checksum {
 
 public enum Clock {
     /// UTC now as ISO 8601 (`2026-11-23T20:03:36Z`), without loading a date formatter.
-    public static func now() -> String {
-        var seconds = time(nil)
-        var parts = tm()
-        gmtime_r(&seconds, &parts)
-        var buffer = [CChar](repeating: 0, count: 32)
-        let count = strftime(&buffer, buffer.count, "%Y-%m-%dT%H:%M:%SZ", &parts)
-        return String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }
+    public static func now() -> String { WallClock.text(WallClock.seconds()) }
 }

@@ -21,9 +21,9 @@ public struct NodeAgent {
         self.lockWait = lockWait
     }
 
-    private var journal: Journal { Journal(path: "\(environment.stateDirectory)/journal") }
-    private var generations: GenerationStore { GenerationStore(directory: "\(environment.stateDirectory)/generations") }
-    private var lockPath: String { "\(environment.stateDirectory)/lock" }
+    var journal: Journal { Journal(path: "\(environment.stateDirectory)/journal") }
+    var generations: GenerationStore { GenerationStore(directory: "\(environment.stateDirectory)/generations") }
+    var lockPath: String { "\(environment.stateDirectory)/lock" }
 
     /// Validates the spec against its role and resolves `auto` choices from the root; touches nothing.
     public func resolve(_ input: SpecInput) throws -> (NodeSpec, Role) {
@@ -45,7 +45,9 @@ public struct NodeAgent {
 
     /// `force`: replace files at the target paths that lvs-node did not write (they are kept in the
     /// generation and put back by rollback).
-    public func setup(_ input: SpecInput, force: Bool = false, cloudInitHook: Bool = false) throws -> RunReport {
+    /// `confirmWithin`: seconds after which the change undoes itself unless `confirm` keeps it; the
+    /// revert is armed before the first change.
+    public func setup(_ input: SpecInput, force: Bool = false, cloudInitHook: Bool = false, confirmWithin: Int? = nil) throws -> RunReport {
         var (spec, role) = try resolve(input)
         spec.cloudInitHook = cloudInitHook
         try requireNetAdmin()
@@ -56,6 +58,7 @@ public struct NodeAgent {
             if !force { try Self.refuseForeignFiles(plan, nil) }
         }
         return try underChangeLock(drainSeconds: spec.ipvs?.drainSeconds ?? 0) { host, recovery in
+            try refuseWhileAwaitingConfirmation()
             let current = try generations.current()
             let (plan, steps) = try makePlan(spec, role, host, current)
             if !force { try Self.refuseForeignFiles(plan, current) }
@@ -73,11 +76,18 @@ public struct NodeAgent {
             let record = Commit("recording generation \(number)",
                                 perform: { try generations.save(recorded, isPrivate: host.drivers.isPrivate) },
                                 retract: { try generations.retract(recorded) })
-            try Executor(drivers: host.drivers, journal: journal)
-                .run(plan, header: .init(command: .setup, generation: number),
-                     commits: Self.reloads(plan.changes, role, environment.root, notes: { notes = $0 }) + [record])
-            return RunReport(changes: ReportedChange.list(plan.changes, host.drivers), generation: number, recovery: recovery, notes: notes,
-                             rebootSurvival: RebootSurvival.lines(spec, root: environment.root.root))
+            let confirmation = try confirmWithin.map {
+                try arm(Confirmation(command: .setup, inForce: number, newest: number, restore: nil, deadline: WallClock.seconds() + $0))
+            }
+            try disarming(confirmation, because: "the setup failed and was undone") {
+                try Executor(drivers: host.drivers, journal: journal)
+                    .run(plan, header: .init(command: .setup, generation: number),
+                         commits: Self.reloads(plan.changes, role, environment.root, notes: { notes = $0 }) + [record])
+            }
+            var report = RunReport(changes: ReportedChange.list(plan.changes, host.drivers), generation: number, recovery: recovery, notes: notes,
+                                   rebootSurvival: RebootSurvival.lines(spec, root: environment.root.root))
+            report.confirmation = confirmation
+            return report
         }
     }
 
@@ -99,30 +109,48 @@ public struct NodeAgent {
 
     /// Undoes generation after generation, newest first, in one locked run: each is a run of its own
     /// (its own journal header, commits and generation mark), so a kill between two is recovered like
-    /// any rollback and leaves the older ones in force.
-    public func rollback(to target: RollbackTarget) throws -> RollbackReport {
+    /// any rollback and leaves the older ones in force. `confirmWithin`: seconds after which the generation in force before the rollback is applied
+    /// again unless `confirm` keeps the rollback; armed before the first change.
+    public func rollback(to target: RollbackTarget, confirmWithin: Int? = nil) throws -> RollbackReport {
         try requireNetAdmin()
         return try underChangeLock(drainSeconds: 0) { firstHost, recovery in
             let floor = try floorNumber(target)
-            var runs: [RunReport] = []
-            while let generation = try generations.current(), generation.number > floor {
-                // A fresh view of the host for each run after the first: nothing cached from the last.
-                let host = runs.isEmpty ? firstHost : try Host(environment, drainSeconds: 0)
-                var report: RunReport
-                do {
-                    report = try rollBack(generation, host)
-                } catch where !runs.isEmpty {
-                    // The error speaks of this run only: say what the earlier ones already did.
-                    let done = runs.compactMap(\.generation).map(String.init).joined(separator: ", ")
-                    environment.progress("note: generation \(done) was rolled back before this failure; generation \(generation.number) is in force")
-                    throw error
-                }
-                if runs.isEmpty { report.recovery = recovery }
-                runs.append(report)
-                if target == .newest { break }
+            var confirmation: Confirmation?
+            if let seconds = confirmWithin, let before = try generations.current(), before.number > floor {
+                try refuseWhileAwaitingConfirmation()
+                let after = target == .newest ? try generations.applied(below: before.number) : try generations.applied(below: floor + 1)
+                confirmation = try arm(Confirmation(command: .rollback, inForce: after, newest: try generations.newestNumber(),
+                                                    restore: before.number, deadline: WallClock.seconds() + seconds))
             }
-            return RollbackReport(runs: runs, recovery: recovery)
+            var report = try disarming(confirmation, because: "the rollback failed") {
+                try rollBackGenerations(target, floor: floor, firstHost: firstHost, recovery: recovery)
+            }
+            report.confirmation = confirmation
+            // A change awaiting confirmation that this rollback took away needs no revert any more.
+            if confirmation == nil { try disarmIfNoLongerInForce() }
+            return report
         }
+    }
+
+    private func rollBackGenerations(_ target: RollbackTarget, floor: Int, firstHost: Host, recovery: Recovery.Outcome) throws -> RollbackReport {
+        var runs: [RunReport] = []
+        while let generation = try generations.current(), generation.number > floor {
+            // A fresh view of the host for each run after the first: nothing cached from the last.
+            let host = runs.isEmpty ? firstHost : try Host(environment, drainSeconds: 0)
+            var report: RunReport
+            do {
+                report = try rollBack(generation, host)
+            } catch where !runs.isEmpty {
+                // The error speaks of this run only: say what the earlier ones already did.
+                let done = runs.compactMap(\.generation).map(String.init).joined(separator: ", ")
+                environment.progress("note: generation \(done) was rolled back before this failure; generation \(generation.number) is in force")
+                throw error
+            }
+            if runs.isEmpty { report.recovery = recovery }
+            runs.append(report)
+            if target == .newest { break }
+        }
+        return RollbackReport(runs: runs, recovery: recovery)
     }
 
     /// What `rollback(to:)` would do, generation after generation, each planned against the host as
@@ -162,7 +190,7 @@ public struct NodeAgent {
     }
 
     /// One generation's undo, as a run of its own.
-    private func rollBack(_ current: Generation, _ host: Host) throws -> RunReport {
+    func rollBack(_ current: Generation, _ host: Host, commits extra: [Commit] = []) throws -> RunReport {
         var generation = current
         let plan = Plan(steps: try Self.undoSteps(generation).map { try Planner.diff($0, host.drivers) })
         generation.rolledBack = Clock.now()
@@ -174,7 +202,7 @@ public struct NodeAgent {
         if let role { try ServiceReload.preflight(role: role, root: environment.root, changes: plan.changes) }
         let reloads = role.map { Self.reloads(plan.changes, $0, environment.root, notes: { notes = $0 }) } ?? []
         try Executor(drivers: host.drivers, journal: journal)
-            .run(plan, header: .init(command: .rollback, generation: generation.number), commits: reloads + [record])
+            .run(plan, header: .init(command: .rollback, generation: generation.number), commits: reloads + [record] + extra)
         return RunReport(changes: ReportedChange.list(plan.changes, host.drivers), generation: generation.number,
                          recovery: .nothingToDo, notes: notes)
     }
@@ -188,6 +216,7 @@ public struct NodeAgent {
         let host = try Host(environment, drainSeconds: 0)
         let interrupted = try Recovery.pending(journal: journal, generations: generations, drivers: host.drivers)
         var report = StatusReport(generation: try generations.current(), driftChanges: [], interruptedRun: interrupted)
+        report.confirmation = try confirmationForStatus()
         if case .undo(_, _, _, let changes)? = interrupted {
             report.interruptedUndoChanges = ReportedChange.list(changes, host.drivers)
         }
@@ -319,6 +348,8 @@ public struct NodeAgent {
     private func runLive(_ command: Journal.Header.Command, _ target: @escaping (DesiredStep, Generation) -> DesiredStep) throws -> RunReport {
         try requireNetAdmin()
         return try underChangeLock(drainSeconds: 0) { host, recovery in
+            // After a reboot the watcher of a change awaiting confirmation is gone: start arms a new one.
+            defer { if command == .start { try? rearmAfterStart() } }
             guard let generation = try generations.current() else {
                 return RunReport(changes: [], generation: nil, recovery: recovery)
             }
@@ -331,7 +362,7 @@ public struct NodeAgent {
 
     // MARK: -
 
-    private func makePlan(_ spec: NodeSpec, _ role: Role, _ host: Host, _ current: Generation?) throws -> (Plan, [DesiredStep]) {
+    func makePlan(_ spec: NodeSpec, _ role: Role, _ host: Host, _ current: Generation?) throws -> (Plan, [DesiredStep]) {
         let previous = current?.steps ?? []
         let context = RenderContext(binary: Self.executablePath(), root: environment.root.root,
                                     stateDirectory: environment.stateDirectory)
@@ -342,14 +373,14 @@ public struct NodeAgent {
         return (plan, steps)
     }
 
-    private func requireNetAdmin() throws {
+    func requireNetAdmin() throws {
         guard environment.mayChangeNetwork() else { throw NotPermitted() }
     }
 
     /// Holds the state directory's lock for `body`, having first finished what an interrupted run
     /// left: recovery comes before any plan or refusal, because the interrupted run may have
     /// written the very files a refusal would complain about.
-    private func underChangeLock<T>(drainSeconds: Int, _ body: (Host, Recovery.Outcome) throws -> T) throws -> T {
+    func underChangeLock<T>(drainSeconds: Int, _ body: (Host, Recovery.Outcome) throws -> T) throws -> T {
         do {
             // Readable by anyone: what is private lives in its 0600 files and in private/ (0700).
             try DurableFiles.makeDirectories(environment.stateDirectory, mode: 0o755)
@@ -359,7 +390,9 @@ public struct NodeAgent {
         return try FileLock.withLock(lockPath, .exclusive, wait: lockWait) {
             let host = try Host(environment, drainSeconds: drainSeconds)
             let recovery = try Recovery.recover(journal: journal, generations: generations, drivers: host.drivers)
-            return try body(host, recovery)
+            // A change left unconfirmed past its deadline is undone before anything else is planned.
+            let reverted = try settleConfirmation(host)
+            return try body(reverted ? try Host(environment, drainSeconds: drainSeconds) : host, recovery)
         }
     }
 
@@ -420,7 +453,7 @@ public struct NodeAgent {
 }
 
 /// The live-state controls of one run and the drivers over them.
-private struct Host {
+struct Host {
     let view: HostView
     let drivers: Drivers
     let ipvs: IPVSDriver

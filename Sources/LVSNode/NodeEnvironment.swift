@@ -1,3 +1,4 @@
+import Engine
 import HostAccess
 import NodeModel
 import Render
@@ -16,6 +17,11 @@ public struct NodeEnvironment {
     public let mayChangeNetwork: () -> Bool
     /// Said while a run waits (a real server draining); the command line prints it.
     public var progress: (String) -> Void = { _ in }
+    /// Starts what undoes a change awaiting confirmation at its deadline (`ConfirmTimer.arm` on a
+    /// real host); throwing means nothing is applied.
+    public var armConfirmation: (Confirmation) throws -> Void = { _ in
+        throw MissingKernelFeature(feature: "a confirmation timer", needed: "--confirm-within")
+    }
 
     public init(root: HostRoot, stateDirectory: String? = nil,
                 addresses: @escaping () throws -> AddressControl,
@@ -38,7 +44,7 @@ public struct NodeEnvironment {
 
     /// The host itself: rtnetlink, generic netlink (IPVS), /proc/sys, and the process's capabilities.
     public static func host(root: String, stateDirectory: String?) -> NodeEnvironment {
-        NodeEnvironment(root: HostRoot(root), stateDirectory: stateDirectory,
+        var environment = NodeEnvironment(root: HostRoot(root), stateDirectory: stateDirectory,
                         addresses: { try NetlinkAddresses() },
                         links: { try NetlinkLinks() },
                         routes: { try NetlinkRoutes() },
@@ -46,6 +52,9 @@ public struct NodeEnvironment {
                         sysctls: { ProcSys() },
                         ipvs: { try NetlinkIPVS() },
                         mayChangeNetwork: { Privileges.hasNetAdmin() })
+        let stateDirectory = environment.stateDirectory
+        environment.armConfirmation = { try ConfirmTimer.arm($0, root: root, stateDirectory: stateDirectory) }
+        return environment
     }
 
     public var roleCatalog: RoleCatalog {

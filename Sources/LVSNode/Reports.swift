@@ -69,6 +69,8 @@ public struct PlanReport {
 
 /// What `setup` or `rollback` did.
 public struct RunReport {
+    /// The change awaiting confirmation (`--confirm-within`), if this run armed one / as on disk.
+    public var confirmation: Confirmation?
     public var changes: [ReportedChange]
     public var lines: [String] { changes.lines }
     /// The generation created (setup) or rolled back (rollback); nil when nothing was needed.
@@ -92,6 +94,8 @@ public struct RunReport {
 
 /// How the host compares with the generation in force.
 public struct StatusReport {
+    /// The change awaiting confirmation (`--confirm-within`), if this run armed one / as on disk.
+    public var confirmation: Confirmation?
     public var generation: Generation?
     public var driftChanges: [ReportedChange]
     public var drift: [String] { driftChanges.lines }
@@ -124,6 +128,8 @@ public struct StateDirectoryUnusable: Error, CustomStringConvertible {
 
 /// What `rollback` did (or, planned, would do): one run per generation rolled back, newest first.
 public struct RollbackReport {
+    /// The change awaiting confirmation (`--confirm-within`), if this run armed one / as on disk.
+    public var confirmation: Confirmation?
     public var runs: [RunReport]
     /// What happened to a journal an earlier, killed run left behind.
     public var recovery: Recovery.Outcome

@@ -15,12 +15,13 @@ struct Setup: ParsableCommand {
     var dryRun = false
     @Flag(help: "Replace files at lvs-node's paths that it did not write (rollback puts them back).")
     var force = false
+    @OptionGroup var confirmation: ConfirmWithinOption
 
     func run() throws {
         try ExitStatus.guarding("setup", output) {
             let agent = location.agent
             if dryRun { return PlanCommand.show(try agent.plan(try spec.input(agent.environment)), "setup", output) }
-            let report = try agent.setup(try spec.input(agent.environment), force: force)
+            let report = try agent.setup(try spec.input(agent.environment), force: force, confirmWithin: confirmation.seconds)
             return Output.applied(report, "setup", output)
         }
     }
@@ -66,7 +67,7 @@ struct PlanCommand: ParsableCommand {
 struct Status: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Compare the host with the last applied spec; print each difference.",
-        discussion: "Exits 0 when the host matches and 2 when it drifted or a killed run waits to be undone; setup repairs drift.")
+        discussion: "Exits 0 when the host matches and 2 when it drifted, a killed run waits to be undone, or a change is past its confirmation deadline; setup repairs drift.")
 
     @OptionGroup var location: LocationOptions
     @OptionGroup var output: OutputOptions
@@ -82,6 +83,7 @@ struct Status: ParsableCommand {
                 ("interrupted_run", JSONOutput.interrupted(report)),
                 ("not_checked", .strings(report.notChecked)),
                 ("ipvs_table", .strings(report.ipvsTable)),
+                ("confirmation", ConfirmationText.json(report.confirmation)),
             ])
             return status
         }
@@ -89,6 +91,17 @@ struct Status: ParsableCommand {
 
     static func show(_ report: StatusReport, _ output: OutputOptions) -> Int32 {
         interrupted(report, output)
+        var overdue = false
+        if let confirmation = report.confirmation, confirmation.isPending {
+            output.detail(ConfirmationText.pending(confirmation))
+            overdue = confirmation.isOverdue()
+        }
+        let status = inPlace(report, output)
+        // A change past its deadline is not the state the host is meant to be in.
+        return overdue ? ExitStatus.pending : status
+    }
+
+    private static func inPlace(_ report: StatusReport, _ output: OutputOptions) -> Int32 {
         guard let generation = report.generation else {
             if report.interruptedRun == nil {
                 output.summary("nothing applied: lvs-node has no generation in force")
@@ -158,18 +171,28 @@ struct Rollback: ParsableCommand {
     var all = false
     @Flag(name: .customLong("dry-run"), help: "Print the changes and touch nothing.")
     var dryRun = false
+    @OptionGroup var confirmation: ConfirmWithinOption
+    @Option(name: .customLong("if-unconfirmed"),
+            help: ArgumentHelp("Wait for the deadline of this confirmation, then undo its change if it is still unconfirmed "
+                               + "(what the watcher that --confirm-within starts runs).", valueName: "id"))
+    var ifUnconfirmed: String?
 
     func validate() throws {
         if all && generation != nil { throw ValidationError("give --to N or --all, not both") }
         if let generation, generation < 1 { throw ValidationError("--to takes a generation number (1 or more); --all rolls back every one") }
+        if dryRun && confirmation.seconds != nil { throw ValidationError("--dry-run changes nothing, so there is nothing to confirm; drop --confirm-within") }
+        if ifUnconfirmed != nil && (all || generation != nil || dryRun || confirmation.seconds != nil) {
+            throw ValidationError("--if-unconfirmed takes no other rollback option: it undoes exactly the change of that confirmation")
+        }
     }
 
     var target: NodeAgent.RollbackTarget { all ? .all : generation.map { .generation($0) } ?? .newest }
 
     func run() throws {
+        if let ifUnconfirmed { return try RevertUnconfirmed.run(ifUnconfirmed, location, output) }
         try ExitStatus.guarding("rollback", output) {
             let agent = location.agent
-            let report = dryRun ? try agent.planRollback(to: target) : try agent.rollback(to: target)
+            let report = dryRun ? try agent.planRollback(to: target) : try agent.rollback(to: target, confirmWithin: confirmation.seconds)
             if dryRun && report.interruptedRun {
                 output.detail("note: an interrupted run left a journal; rollback will undo it first")
             }
@@ -189,6 +212,7 @@ struct Rollback: ParsableCommand {
             } else {
                 output.summary("rolled back generation\(report.runs.count == 1 ? "" : "s") \(numbers): \(Output.count(total, "change"))")
             }
+            if let confirmation = report.confirmation { output.detail(ConfirmationText.pending(confirmation)) }
             let status = dryRun && total > 0 ? ExitStatus.pending : ExitStatus.success
             if !dryRun { SystemLog.run("rollback", generation: report.runs.first?.generation, changes: total, status: status) }
             output.document("rollback", status: status, [
@@ -200,6 +224,7 @@ struct Rollback: ParsableCommand {
                 })),
                 ("changes", JSONOutput.changes(report.runs.flatMap(\.changes))),
                 ("recovery", JSONOutput.recovery(report.recovery)),
+                ("confirmation", ConfirmationText.json(report.confirmation)),
             ])
             return status
         }
@@ -313,6 +338,7 @@ enum Output {
         report.lines.forEach(output.detail)
         report.notes.forEach(output.detail)
         report.rebootSurvival.forEach(output.detail)
+        if let confirmation = report.confirmation { output.detail(ConfirmationText.pending(confirmation)) }
         if let generation = report.generation {
             output.summary("applied generation \(generation): \(count(report.changes.count, "change"))")
         } else {
@@ -326,7 +352,7 @@ enum Output {
     static func runMembers(_ report: RunReport) -> [(String, JSONValue)] {
         [("generation", .optional(report.generation)), ("changed", .bool(!report.changes.isEmpty)),
          ("changes", JSONOutput.changes(report.changes)), ("notes", .strings(report.notes)),
-         ("recovery", JSONOutput.recovery(report.recovery))]
+         ("recovery", JSONOutput.recovery(report.recovery)), ("confirmation", ConfirmationText.json(report.confirmation))]
     }
 
     static func live(_ report: RunReport, _ command: String, verb: String, _ output: OutputOptions) -> Int32 {

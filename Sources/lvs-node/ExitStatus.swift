@@ -36,8 +36,8 @@ enum ExitStatus {
               (not a directory, or a link leading out of the root); nothing changed
           74  an I/O error reading the host or the state, or a damaged generation
               or journal; nothing was changed
-          75  another lvs-node run holds the lock; nothing was changed (try again,
-              or pass --wait SECONDS)
+          75  another lvs-node run holds the lock, or a change awaits confirmation
+              (setup); nothing was changed (try again, or pass --wait SECONDS)
           77  not permitted (needs root / CAP_NET_ADMIN); nothing was changed
         """
 
@@ -79,6 +79,7 @@ enum ExitStatus {
         case let error as Recovery.Failed: return (restoreFailed, "error: \(error)")
         case let error as MissingKernelFeature: return (missingFeature, "error: \(error)")
         case let error as FileLock.Busy: return (busy, "error: \(error)")
+        case let error as AwaitingConfirmation: return (busy, "error: \(error)")
         case let error as ProcessRunner.MissingProgram: return (missingFeature, "error: \(error); nothing was changed")
         case let error as ProcessRunner.TimedOut: return (ioError, "error: \(error); nothing was changed")
         case let error as StateDirectoryUnusable: return (cannotCreate, "error: \(error)")

@@ -10,14 +10,14 @@ struct LVSNodeCommand: ParsableCommand {
         discussion: ExitStatus.help,
         version: Release.description,
         subcommands: [Setup.self, PlanCommand.self, Status.self, Rollback.self, History.self, Start.self, Stop.self,
-                      CloudInitCommand.self, Check.self, Show.self, Version.self]
+                      CloudInitCommand.self, Check.self, Show.self, Confirm.self, Version.self]
     )
 
     /// The subcommands by name, spelled out so finding one costs no reflection.
     static let byName: [String: ParsableCommand.Type] = [
         "setup": Setup.self, "plan": PlanCommand.self, "status": Status.self, "rollback": Rollback.self,
         "history": History.self, "start": Start.self, "stop": Stop.self, "cloud-init": CloudInitCommand.self,
-        "check": Check.self, "show": Show.self, "version": Version.self,
+        "check": Check.self, "show": Show.self, "confirm": Confirm.self, "version": Version.self,
     ]
 }
 

@@ -1,0 +1,43 @@
+import Glibc
+
+/// Starts a program that outlives its caller and the caller's login: in a session of its own (so a
+/// SIGHUP to the caller's process group or terminal never reaches it, not even one sent the instant
+/// the caller exits: the new session exists before the program runs), with standard input and
+/// output on /dev/null (a closed SSH channel cannot hurt it) and no blocked signals. Not waited
+/// for: once the caller exits, init reaps it.
+public enum DetachedProcess {
+    /// glibc's POSIX_SPAWN_SETSID (2.26 and later): the child calls setsid() before it runs the program.
+    /// Swift's Glibc module does not export it (it sits behind __USE_GNU).
+    static let newSession: Int32 = 0x80
+
+    @discardableResult
+    public static func start(_ executable: String, _ arguments: [String]) throws -> pid_t {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var defaults = sigset_t(), none = sigset_t()
+        sigemptyset(&defaults)
+        sigaddset(&defaults, SIGPIPE)
+        sigemptyset(&none)
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setsigmask(&attributes, &none)
+        posix_spawnattr_setflags(&attributes, Int16(Self.newSession | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, executable, &actions, &attributes, argv, environ)
+        guard spawned == 0 else {
+            if spawned == ENOENT { throw ProcessRunner.MissingProgram(path: executable) }
+            throw HostError(operation: "starting", subject: executable, errno: spawned)
+        }
+        return pid
+    }
+}
