@@ -30,12 +30,19 @@ public struct RouteEntry: Hashable, Sendable {
     public var gateway: String?
     public var device: String?
     public var metric: Int
+    /// Who added it (rtnetlink's protocol: 3 boot, 4 static, 16 dhcp …): put back as it was, so a
+    /// restored route is the one the host had, and its owner (a DHCP client) still knows it.
+    public var origin: Int
 
-    public init(destination: String, gateway: String?, device: String?, metric: Int = 0) {
+    /// The protocol of the routes lvs-node adds.
+    public static let staticOrigin = 4
+
+    public init(destination: String, gateway: String?, device: String?, metric: Int = 0, origin: Int = RouteEntry.staticOrigin) {
         self.destination = destination
         self.gateway = gateway
         self.device = device
         self.metric = metric
+        self.origin = origin
     }
 
     public var isIPv6: Bool { destination.contains(":") || (gateway?.contains(":") ?? false) }

@@ -3,7 +3,8 @@ import HostAccess
 import NodeModel
 
 /// Routes of the main table. Subject: the destination (`default`, `default6`, `198.51.100.0/24`);
-/// state: every route to it, `via GATEWAY dev DEVICE [metric N]`, joined by `; ` in a stable order.
+/// state: every route to it, `via GATEWAY dev DEVICE [metric N] [proto P]` (no proto: static, what
+/// lvs-node adds), joined by `; ` in a stable order.
 /// Setting a destination's routes removes the others, so a new default route replaces the old one
 /// and rollback puts the old one back.
 public final class RouteDriver: Driver {
@@ -53,9 +54,13 @@ public final class RouteDriver: Driver {
             if let gateway = route.gateway { text += "via \(gateway) " }
             text += "dev \(route.device ?? "?")"
             if route.metric != 0 { text += " metric \(route.metric)" }
+            if route.origin != RouteEntry.staticOrigin { text += " proto \(originNames[route.origin] ?? String(route.origin))" }
             return text
         }.sorted().joined(separator: "; ")
     }
+
+    /// iproute2's names for the protocols a default or static route commonly has (rt_protos).
+    static let originNames = [2: "kernel", 3: "boot", 4: "static", 9: "ra", 16: "dhcp"]
 
     static func routes(_ state: String?, destination: String) throws -> [RouteEntry] {
         guard let state else { return [] }
@@ -68,6 +73,12 @@ public final class RouteDriver: Driver {
                 case "via": route.gateway = words[index + 1]
                 case "dev": route.device = words[index + 1]
                 case "metric": route.metric = Int(words[index + 1]) ?? 0
+                case "proto":
+                    let name = words[index + 1]
+                    guard let origin = originNames.first(where: { $0.value == name })?.key ?? Int(name), (0...255).contains(origin) else {
+                        throw HostError(operation: "reading the state", subject: "route \(destination) '\(part)'", errno: 22)
+                    }
+                    route.origin = origin
                 default: throw HostError(operation: "reading the state", subject: "route \(destination) '\(part)'", errno: 22)
                 }
                 index += 2

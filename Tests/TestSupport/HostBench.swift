@@ -36,6 +36,7 @@ public final class HostBench {
     deinit { remove() }
 
     public func remove() {
+        namespace?.killProcesses()
         namespace?.remove()
         namespace = nil
         directory.remove()
@@ -44,6 +45,7 @@ public final class HostBench {
     /// The situation as new: the old namespace and files are gone.
     @discardableResult
     public func fresh() throws -> NetworkNamespace {
+        namespace?.killProcesses()
         namespace?.remove()
         namespace = nil
         for path in [root, state, scratch] { try? FileManager.default.removeItem(atPath: path) }
@@ -51,6 +53,19 @@ public final class HostBench {
         for relative in situation.directories {
             try FileManager.default.createDirectory(atPath: root + "/" + relative, withIntermediateDirectories: true)
         }
+        let created = try NetworkNamespace()
+        namespace = created
+        for arguments in situation.links { try created.ip(arguments) }
+        return created
+    }
+
+    /// A reboot: the live state is gone (a brand-new namespace, prepared as the situation says) and
+    /// the files under the root and the state directory stay. Processes left in the old namespace
+    /// (a watcher) are killed, as a reboot would.
+    @discardableResult
+    public func reboot() throws -> NetworkNamespace {
+        if let namespace { namespace.killProcesses(); namespace.remove() }
+        namespace = nil
         let created = try NetworkNamespace()
         namespace = created
         for arguments in situation.links { try created.ip(arguments) }
@@ -90,6 +105,17 @@ extension HostBench.Situation {
         name: "realserver",
         directories: ["etc/netplan", "etc/sysctl.d", "etc/systemd/system/multi-user.target.wants"],
         sysctls: HostSnapshot.defaultSysctls(devices: ["lo"]))
+
+    /// A real server's host with an uplink `eth0` (192.0.2.20/24, default route via 192.0.2.254,
+    /// fixed MAC, no IPv6 link-local): a NAT real server's --gateway replaces that route.
+    public static let uplinkedRealserver = HostBench.Situation(
+        name: "uplinked realserver",
+        directories: ["etc/netplan", "etc/sysctl.d", "etc/systemd/system/multi-user.target.wants"],
+        links: [["link", "add", "eth0", "address", "02:00:00:00:02:01", "type", "veth", "peer", "name", "peer0", "address", "02:00:00:00:02:02"],
+                ["link", "set", "eth0", "addrgenmode", "none"], ["link", "set", "peer0", "addrgenmode", "none"],
+                ["link", "set", "eth0", "up"], ["link", "set", "peer0", "up"],
+                ["addr", "add", "192.0.2.20/24", "dev", "eth0"], ["route", "add", "default", "via", "192.0.2.254"]],
+        sysctls: HostSnapshot.defaultSysctls(devices: ["lo", "eth0"]))
 
     /// A router's host: a veth `eth1` (fixed MAC, no IPv6 link-local, so copies are identical) with
     /// one address of its own, on which the router's gateway lies.

@@ -28,6 +28,17 @@ public final class NetworkNamespace {
 
     public func remove() { _ = try? runProcess(which("ip")!, ["netns", "delete", name]) }
 
+    /// The processes running in the namespace (`ip netns pids`): a watcher lvs-node left behind.
+    public func processes() -> [Int32] {
+        guard let result = try? runProcess(which("ip")!, ["netns", "pids", name]), result.status == 0 else { return [] }
+        return result.stdout.split(separator: "\n").compactMap { Int32($0.trimmingCharacters(in: .whitespaces)) }
+    }
+
+    /// Kills every process in the namespace (SIGKILL), so nothing a test started outlives it.
+    public func killProcesses() {
+        for pid in processes() { kill(pid, SIGKILL) }
+    }
+
     /// Runs a program inside the namespace.
     @discardableResult
     public func run(_ executable: String, _ arguments: [String], input: String? = nil) throws -> ProcessResult {

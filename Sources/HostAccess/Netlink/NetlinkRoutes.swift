@@ -21,7 +21,8 @@ public final class NetlinkRoutes: RouteControl {
                 gateway = rtnl_route_nh_get_gateway(hop).flatMap(Self.text)
                 device = names[rtnl_route_nh_get_ifindex(hop)]
             }
-            return RouteEntry(destination: destination, gateway: gateway, device: device, metric: Int(rtnl_route_get_priority(route)))
+            return RouteEntry(destination: destination, gateway: gateway, device: device, metric: Int(rtnl_route_get_priority(route)),
+                              origin: Int(rtnl_route_get_protocol(route)))
         } }
     }
 
@@ -75,7 +76,7 @@ public final class NetlinkRoutes: RouteControl {
         _ = rtnl_route_set_dst(request, destination)  // takes its own reference
         rtnl_route_set_table(request, RT_TABLE_MAIN.rawValue)
         if operation == "adding" {
-            rtnl_route_set_protocol(request, UInt8(RTPROT_STATIC))
+            rtnl_route_set_protocol(request, UInt8(truncatingIfNeeded: route.origin))
             rtnl_route_set_scope(request, UInt8(route.gateway == nil ? RT_SCOPE_LINK.rawValue : RT_SCOPE_UNIVERSE.rawValue))
         } else {
             // Match whoever added it (boot, dhcp, static) and any scope, as `ip route del` does.
