@@ -182,6 +182,8 @@ reply_packets() {
 lab_cleanup() {
     jobs -p | xargs -r kill 2>/dev/null || true
     wait 2>/dev/null || true   # the servers and keepalived gone before their namespaces
+    # And whatever else runs in them (a confirmation's watcher is detached from this shell).
+    for namespace in $(ip netns list | awk '{print $1}'); do ip netns pids "$namespace" | xargs -r kill -9 2>/dev/null || true; done
     ip -all netns delete 2>/dev/null || true
     for link in $(ip -o link show type bridge | awk -F': ' '{print $2}'); do ip link delete "$link"; done
     rm -rf "$LAB_STATE"
