@@ -262,3 +262,54 @@ extension ConfirmKernelTests {
         try bench.current().killProcesses()
     }
 }
+
+/// Every role and step kind: a router (addresses, routes, forwarding) and a keepalived director
+/// (keepalived.conf, 0600, holding the VRRP password, checked by keepalived -t), each changed with
+/// --confirm-within and left unconfirmed, end byte-exact in the generation before.
+@Suite(.serialized, .enabled(if: SyscallFaults.unavailableReason == nil, Comment(rawValue: SyscallFaults.unavailableReason ?? "")))
+final class ConfirmEveryRoleKernelTests {
+    static func director(priority: Int, vip: String) -> String {
+        """
+        role: director
+        mode: dr
+        interface: eth0
+        persist: none
+        init: none
+        services:
+          - {vip: \(vip), port: 80, real-servers: [{address: 192.0.2.11}, {address: 192.0.2.12}]}
+        ha: {state: MASTER, priority: \(priority), interface: eth0, virtual-router-id: 51, password: s3cretpw}
+        """
+    }
+
+    func undoneAtTheDeadline(_ bench: HostBench, first: [String], second: [String]) throws {
+        defer { bench.remove() }
+        try bench.fresh()
+        let applied = try bench.lvsNode(first)
+        try #require(applied.status == 0, "\(applied)")
+        let before = try bench.snapshot()
+        let changed = try bench.lvsNode(second + ["--confirm-within", "2"])
+        try #require(changed.status == 0, "\(changed)")
+        #expect(try bench.snapshot() != before, "the second generation changes the host")
+        let limit = Date().addingTimeInterval(90)
+        while Date() < limit, !(try bench.lvsNode(["status", "--json"]).stdout.contains("\"state\":\"reverted\"")) { usleep(100_000) }
+        let after = try bench.snapshot()
+        #expect(after == before, "(- expected, + found):\n\(before.difference(to: after))")
+    }
+
+    @Test func aRouter() throws {
+        try undoneAtTheDeadline(HostBench(.router),
+                                first: ["setup", "--role", "router", "--address", "eth1=203.0.113.200/24",
+                                        "--route", "198.51.100.0/24 via 203.0.113.254"],
+                                second: ["setup", "--role", "router", "--address", "eth1=203.0.113.201/24",
+                                         "--route", "198.51.100.0/24 via 203.0.113.253", "--ipv6-forwarding"])
+    }
+
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/sbin/keepalived"), "needs keepalived for keepalived -t"))
+    func aKeepalivedDirector() throws {
+        let bench = HostBench(.uplinkedRealserver)
+        let first = bench.directory.file("first.yaml"), second = bench.directory.file("second.yaml")
+        try Self.director(priority: 150, vip: "192.0.2.10").write(toFile: first, atomically: true, encoding: .utf8)
+        try Self.director(priority: 100, vip: "192.0.2.30").write(toFile: second, atomically: true, encoding: .utf8)
+        try undoneAtTheDeadline(bench, first: ["setup", "--config", first], second: ["setup", "--config", second])
+    }
+}
