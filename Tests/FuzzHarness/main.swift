@@ -13,14 +13,14 @@ import NodeModel
 //                                                   SECONDS pass); each is first written to
 //                                                   SCRATCH/current so a crash can be reproduced
 //
-// READER: spec, user-data, journal, generation. Exit 0: every input was read or refused with an error,
+// READER: spec, user-data, journal, generation, confirmation. Exit 0: every input was read or refused with an error,
 // each within `perInputLimit`; 3: an input took longer; 64: usage. A trap is a signal, a loop a timeout.
 
 /// The bound on one input, far above what any legal input costs.
 let perInputLimit: Duration = .seconds(2)
 
 enum Reader: String, CaseIterable {
-    case spec, userData = "user-data", journal, generation
+    case spec, userData = "user-data", journal, generation, confirmation
 }
 
 /// Reads `bytes` as `reader` does; a thrown error is a refusal, which is fine.
@@ -45,6 +45,12 @@ func read(_ reader: Reader, _ bytes: [UInt8], scratch: String) {
         _ = try? store.all()
         _ = try? store.current()
         _ = try? store.nextNumber()
+    case .confirmation:
+        let path = "\(scratch)/confirmation"
+        write(path, bytes)
+        if let confirmation = try? ConfirmationStore(path: path).load() {
+            _ = (confirmation.id, confirmation.deadlineText, confirmation.isOverdue())
+        }
     }
 }
 
@@ -78,6 +84,15 @@ func seeds(_ reader: Reader, scratch: String) -> [[UInt8]] {
             changes: [Change(kind: "address", subject: "lo 192.0.2.10/32", before: nil, after: "lo:0")], previous: nil)
         try? GenerationStore(directory: directory).save(generation)
         return [readAll("\(directory)/000001")]
+    case .confirmation:
+        let path = "\(scratch)/seed-confirmation"
+        let store = ConfirmationStore(path: path)
+        var seeds: [[UInt8]] = []
+        for state in [Confirmation.State.pending, .confirmed(at: "2026-11-24T07:00:00Z"), .disarmed(at: "2026-11-24T07:00:00Z", reason: "by\thand")] {
+            try? store.save(Confirmation(command: .rollback, inForce: 2, newest: 5, restore: 5, deadline: 1_795_500_000, state: state))
+            seeds.append(readAll(path))
+        }
+        return seeds
     }
 }
 

@@ -206,6 +206,7 @@ import TestSupport
     @Test func theStateFileReadersSurviveMutatedInputs() throws {
         try fuzz("journal", count: 20_000, seconds: 4)
         try fuzz("generation", count: 20_000, seconds: 4)
+        try fuzz("confirmation", count: 20_000, seconds: 3)
     }
 
     /// The state files of issue #11 that looped or trapped: each must be read or refused, never
