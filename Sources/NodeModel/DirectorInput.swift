@@ -171,13 +171,14 @@ struct DirectorInput {
     }
 
     private mutating func healthCheck(_ value: YAMLValue, _ name: @autoclosure () -> String) -> HealthCheck? {
-        let keys = ["type", "path", "status", "connect-timeout", "retry", "delay-before-retry"]
+        let keys = ["type", "path", "status", "connect-timeout", "retry", "delay-before-retry", "delay-loop"]
         guard let fields = attempt({ try value.map(name(), allowed: keys) }) else { return nil }
         func field(_ key: String) -> YAMLValue? { fields.first { $0.key == key }?.value }
         let timing = HealthCheck.Timing(
             connectTimeout: field("connect-timeout").flatMap { number($0, "\(name()).connect-timeout", 1...3600) } ?? 3,
             retry: field("retry").flatMap { number($0, "\(name()).retry", 0...100) } ?? 3,
-            delayBeforeRetry: field("delay-before-retry").flatMap { number($0, "\(name()).delay-before-retry", 1...3600) } ?? 3)
+            delayBeforeRetry: field("delay-before-retry").flatMap { number($0, "\(name()).delay-before-retry", 1...3600) } ?? 3,
+            delayLoop: field("delay-loop").flatMap { number($0, "\(name()).delay-loop", 1...3600) } ?? 6)
         switch field("type").flatMap({ text($0, "\(name()).type") }) ?? "tcp" {
         case "tcp":
             for key in ["path", "status"] {

@@ -140,11 +140,14 @@ public enum HealthCheck: Equatable, Sendable {
         public var connectTimeout: Int
         public var retry: Int
         public var delayBeforeRetry: Int
+        /// Seconds between two checks of a healthy server (keepalived's `delay_loop`).
+        public var delayLoop: Int
 
-        public init(connectTimeout: Int = 3, retry: Int = 3, delayBeforeRetry: Int = 3) {
+        public init(connectTimeout: Int = 3, retry: Int = 3, delayBeforeRetry: Int = 3, delayLoop: Int = 6) {
             self.connectTimeout = connectTimeout
             self.retry = retry
             self.delayBeforeRetry = delayBeforeRetry
+            self.delayLoop = delayLoop
         }
     }
 }

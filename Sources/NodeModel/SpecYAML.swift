@@ -82,7 +82,8 @@ enum SpecYAML {
             timing = given
             fields = ["type: http", "path: \(quoted(path))", "status: \(status)"]
         }
-        fields += ["connect-timeout: \(timing.connectTimeout)", "retry: \(timing.retry)", "delay-before-retry: \(timing.delayBeforeRetry)"]
+        fields += ["connect-timeout: \(timing.connectTimeout)", "retry: \(timing.retry)",
+                   "delay-before-retry: \(timing.delayBeforeRetry)", "delay-loop: \(timing.delayLoop)"]
         return "{\(fields.joined(separator: ", "))}"
     }
 

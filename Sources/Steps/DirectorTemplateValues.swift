@@ -64,6 +64,7 @@ enum DirectorTemplateValues {
     }
 
     private static func timingFields(_ timing: HealthCheck.Timing) -> [String: Any] {
-        ["connectTimeout": timing.connectTimeout, "retry": timing.retry, "delayBeforeRetry": timing.delayBeforeRetry]
+        ["connectTimeout": timing.connectTimeout, "retry": timing.retry, "delayBeforeRetry": timing.delayBeforeRetry,
+         "delayLoop": timing.delayLoop]
     }
 }
