@@ -28,7 +28,7 @@ struct DirectorInput {
     }
 
     private static let serviceKeys = ["protocol", "vip", "port", "fwmark", "ports", "scheduler", "flags", "persistence", "netmask",
-                                      "real-servers", "check"]
+                                      "real-servers", "check"] + healthPolicyKeys
 
     private mutating func service(_ entry: YAMLValue, _ name: @autoclosure () -> String) -> VirtualService? {
         guard let fields = attempt({ try entry.map(name(), allowed: Self.serviceKeys) }) else { return nil }
@@ -135,9 +135,10 @@ struct DirectorInput {
                 realServers.append(server)
             }
         }
+        let health = healthPolicy(field, name(), match: match, realServers: realServers)
         guard errors.count == before else { return nil }
         return VirtualService(match: match, scheduler: scheduler, flags: flags, persistence: persistence, netmask: netmask,
-                              realServers: realServers, check: check)
+                              realServers: realServers, check: check, health: health)
     }
 
     private static let realServerKeys = ["address", "port", "forward", "weight", "upper-threshold", "lower-threshold", "check"]
@@ -259,7 +260,7 @@ struct DirectorInput {
 
     // MARK: - values
 
-    private mutating func attempt<T>(_ body: () throws -> T) -> T? {
+    mutating func attempt<T>(_ body: () throws -> T) -> T? {
         do {
             return try body()
         } catch let error as SpecError {
@@ -270,12 +271,12 @@ struct DirectorInput {
         return nil
     }
 
-    private mutating func text(_ value: YAMLValue, _ name: @autoclosure () -> String) -> String? {
+    mutating func text(_ value: YAMLValue, _ name: @autoclosure () -> String) -> String? {
         if case .scalar(let text) = value.content { return text }
         return attempt { try value.string(name()) }
     }
 
-    private mutating func number(_ value: YAMLValue, _ name: @autoclosure () -> String, _ range: ClosedRange<Int>) -> Int? {
+    mutating func number(_ value: YAMLValue, _ name: @autoclosure () -> String, _ range: ClosedRange<Int>) -> Int? {
         guard let text = text(value, name()) else { return nil }
         guard let number = Int(text), range.contains(number) else {
             errors.append(SpecError(value.location, "\(name()) '\(text)' must be a whole number from \(range.lowerBound) to \(range.upperBound)"))
@@ -284,7 +285,7 @@ struct DirectorInput {
         return number
     }
 
-    private mutating func choice<T: RawRepresentable & CaseIterable>(_ value: YAMLValue, _ name: @autoclosure () -> String, _: T.Type) -> T?
+    mutating func choice<T: RawRepresentable & CaseIterable>(_ value: YAMLValue, _ name: @autoclosure () -> String, _: T.Type) -> T?
     where T.RawValue == String {
         guard let text = text(value, name()) else { return nil }
         if let found = T(rawValue: text) { return found }
@@ -292,7 +293,7 @@ struct DirectorInput {
         return nil
     }
 
-    private mutating func unicast(_ value: YAMLValue, _ name: @autoclosure () -> String, what: String) -> IPAddress? {
+    mutating func unicast(_ value: YAMLValue, _ name: @autoclosure () -> String, what: String) -> IPAddress? {
         guard let text = text(value, name()) else { return nil }
         guard let address = IPAddress(text) else {
             errors.append(SpecError(value.location, "\(name()) '\(text)' is not an IP address; write \(what) as 192.0.2.10 or 2001:db8::10, without a prefix"))

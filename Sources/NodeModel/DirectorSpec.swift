@@ -58,9 +58,11 @@ public struct VirtualService: Equatable, Sendable {
     public var realServers: [RealServer]
     /// keepalived health check for every real server without its own (HA only).
     public var check: HealthCheck?
+    /// alpha, inhibit_on_failure, quorum and sorry server (HA only).
+    public var health: HealthPolicy
 
     public init(match: Match, scheduler: String, flags: [String] = [], persistence: Int? = nil, netmask: String? = nil,
-                realServers: [RealServer] = [], check: HealthCheck? = nil) {
+                realServers: [RealServer] = [], check: HealthCheck? = nil, health: HealthPolicy = HealthPolicy()) {
         self.match = match
         self.scheduler = scheduler
         self.flags = flags
@@ -68,6 +70,7 @@ public struct VirtualService: Equatable, Sendable {
         self.netmask = netmask
         self.realServers = realServers
         self.check = check
+        self.health = health
     }
 
     /// The VIP the service answers on (a mark service's rule VIP), if it has one.

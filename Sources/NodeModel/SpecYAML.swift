@@ -59,6 +59,7 @@ enum SpecYAML {
         if let persistence = service.persistence { out.append("    persistence: \(persistence)") }
         if let netmask = service.netmask { out.append("    netmask: \(quoted(netmask))") }
         if let check = service.check { out.append("    check: \(flow(check))") }
+        out += lines(service.health)
         if !service.realServers.isEmpty { out.append("    real-servers:") }
         for server in service.realServers {
             var fields = ["address: \(quoted(server.address.description))", "port: \(server.port)",
@@ -67,6 +68,15 @@ enum SpecYAML {
             if server.lowerThreshold > 0 { fields.append("lower-threshold: \(server.lowerThreshold)") }
             if let check = server.check { fields.append("check: \(flow(check))") }
             out.append("      - {\(fields.joined(separator: ", "))}")
+        }
+        return out
+    }
+
+    private static func lines(_ health: HealthPolicy) -> [String] {
+        var out = ["    alpha: \(health.alpha)", "    inhibit-on-failure: \(health.inhibitOnFailure)"]
+        if let sorry = health.sorryServer {
+            out += ["    quorum: \(health.quorum)", "    hysteresis: \(health.hysteresis)",
+                    "    sorry-server: {address: \(quoted(sorry.address.description)), port: \(sorry.port), forward: \(sorry.forwarding.rawValue)}"]
         }
         return out
     }

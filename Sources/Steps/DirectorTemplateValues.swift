@@ -35,6 +35,18 @@ enum DirectorTemplateValues {
         return result
     }
 
+    /// alpha, inhibit_on_failure and the quorum with its sorry server; absent when off.
+    private static func healthPolicy(_ health: HealthPolicy) -> [String: Any] {
+        var result: [String: Any] = [:]
+        if health.alpha { result["alpha"] = true }
+        if health.inhibitOnFailure { result["inhibitOnFailure"] = true }
+        if let sorry = health.sorryServer {
+            result["sorry"] = ["quorum": health.quorum, "hysteresis": health.hysteresis, "address": sorry.address.description,
+                               "port": sorry.port, "method": sorry.forwarding.rawValue.uppercased()]
+        }
+        return result
+    }
+
     private static func virtualServer(_ service: VirtualService) -> [String: Any] {
         var entry: [String: Any] = ["scheduler": service.scheduler, "flags": service.flags]
         switch service.match {
@@ -47,6 +59,7 @@ enum DirectorTemplateValues {
         }
         entry["persistence"] = service.persistence
         entry["netmask"] = service.netmask
+        entry.merge(healthPolicy(service.health)) { $1 }
         entry["realServers"] = service.realServers.map { server -> [String: Any] in
             var fields: [String: Any] = ["address": server.address.description, "port": server.port, "weight": server.weight,
                                          "method": server.forwarding.rawValue.uppercased()]
