@@ -210,7 +210,7 @@ struct DirectorInput {
     }
 
     private static let haKeys = ["state", "priority", "interface", "virtual-router-id", "advert-int", "password",
-                                 "unicast-source", "unicast-peers"]
+                                 "unicast-source", "unicast-peers"] + haBehaviourKeys
 
     mutating func ha(_ value: YAMLValue) -> HASpec? {
         guard let fields = attempt({ try value.map("ha", allowed: Self.haKeys) }) else { return nil }
@@ -249,13 +249,15 @@ struct DirectorInput {
         if source != nil && peers.isEmpty, let value = field("unicast-source") {
             errors.append(SpecError(value.location, "ha.unicast-source needs unicast-peers: [the other director's address]"))
         }
+        let sync = syncDaemon(field, virtualRouterID: router)
+        let notification = notification(field)
         guard errors.count == before, let state, let priority, let interface, let router else { return nil }
         if state == .BACKUP && priority == 255 {
             errors.append(SpecError(field("priority")!.location, "priority 255 is reserved for the address owner; a BACKUP needs 1-254"))
             return nil
         }
         return HASpec(state: state, priority: priority, interface: interface, virtualRouterID: router, advertInterval: advert,
-                      password: password, unicastSource: source, unicastPeers: peers)
+                      password: password, unicastSource: source, unicastPeers: peers, syncDaemon: sync, notification: notification)
     }
 
     // MARK: - values

@@ -169,9 +169,13 @@ public struct HASpec: Equatable, Sendable {
     /// Unicast VRRP: this director's address and its peers'; empty: multicast.
     public var unicastSource: IPAddress?
     public var unicastPeers: [IPAddress]
+    /// nil: no connection synchronisation.
+    public var syncDaemon: SyncDaemon?
+    public var notification: HANotification
 
     public init(state: State, priority: Int, interface: String, virtualRouterID: Int, advertInterval: Int = 1,
-                password: String? = nil, unicastSource: IPAddress? = nil, unicastPeers: [IPAddress] = []) {
+                password: String? = nil, unicastSource: IPAddress? = nil, unicastPeers: [IPAddress] = [],
+                syncDaemon: SyncDaemon? = nil, notification: HANotification = HANotification()) {
         self.state = state
         self.priority = priority
         self.interface = interface
@@ -180,5 +184,7 @@ public struct HASpec: Equatable, Sendable {
         self.password = password
         self.unicastSource = unicastSource
         self.unicastPeers = unicastPeers
+        self.syncDaemon = syncDaemon
+        self.notification = notification
     }
 }

@@ -105,6 +105,20 @@ enum SpecYAML {
         if !ha.unicastPeers.isEmpty {
             out.append("  unicast-peers: [\(ha.unicastPeers.map { quoted($0.description) }.joined(separator: ", "))]")
         }
+        if let sync = ha.syncDaemon { out += ["  sync-daemon: true", "  sync-id: \(sync.id)"] }
+        let notification = ha.notification
+        if !notification.emails.isEmpty {
+            out.append("  notification-email: [\(notification.emails.map(quoted).joined(separator: ", "))]")
+        }
+        if let from = notification.emailFrom { out.append("  notification-email-from: \(quoted(from))") }
+        if let server = notification.smtpServer {
+            out += ["  smtp-server: \(quoted(server))", "  smtp-connect-timeout: \(notification.smtpConnectTimeout)"]
+        }
+        for (key, script) in [("notify-master", notification.notifyMaster), ("notify-backup", notification.notifyBackup),
+                              ("notify-fault", notification.notifyFault)] {
+            if let script { out.append("  \(key): \(quoted(script))") }
+        }
+        if notification.hasScripts { out.append("  script-user: \(quoted(notification.scriptUser))") }
         return out
     }
 

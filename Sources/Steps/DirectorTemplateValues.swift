@@ -29,9 +29,33 @@ enum DirectorTemplateValues {
             if !excluded.isEmpty { instance["excluded"] = ["vips": excluded] }
             instance["password"] = ha.password
             instance["unicastSource"] = ha.unicastSource?.description
+            instance.merge(behaviour(ha)) { $1 }
             result["ha"] = instance
         }
         result["virtualServers"] = (spec.ipvs?.services ?? []).map(virtualServer)
+        return result
+    }
+
+    /// The sync daemon, mail and notify scripts: each a section that renders only when the spec has it.
+    private static func behaviour(_ ha: HASpec) -> [String: Any] {
+        var result: [String: Any] = [:]
+        if let sync = ha.syncDaemon {
+            result["sync"] = ["interface": ha.interface, "instance": "VI_\(ha.virtualRouterID)", "id": sync.id]
+        }
+        let notification = ha.notification
+        if let server = notification.smtpServer, !notification.emails.isEmpty {
+            var mail: [String: Any] = ["emails": notification.emails, "server": server,
+                                       "connectTimeout": notification.smtpConnectTimeout]
+            mail["from"] = notification.emailFrom
+            result["mail"] = mail
+        }
+        if notification.hasScripts {
+            var scripts: [String: Any] = ["user": notification.scriptUser]
+            scripts["master"] = notification.notifyMaster
+            scripts["backup"] = notification.notifyBackup
+            scripts["fault"] = notification.notifyFault
+            result["scripts"] = scripts
+        }
         return result
     }
 
