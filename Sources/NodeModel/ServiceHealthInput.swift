@@ -50,6 +50,14 @@ extension DirectorInput {
             }
             port = given
         }
+        let vip: IPAddress?
+        switch match {
+        case .address(_, let address, _): vip = address
+        case .firewallMark(_, let rule): vip = rule?.vip
+        }
+        if let vip, forwarding == .nat, address.family != vip.family {
+            errors.append(SpecError(addressValue.location, "NAT cannot forward an \(vip.family == .v4 ? "IPv4" : "IPv6") service to the sorry server \(address); use an address of the VIP's family"))
+        }
         return SorryServer(address: address, port: port, forwarding: forwarding)
     }
 

@@ -55,6 +55,8 @@ import Testing
         #expect(messages(service(", sorry-server: {address: 192.0.2.99, port: 8080}")).first?.contains(
             "the sorry server's port must be the service's (80); only nat maps ports") == true)
         #expect(messages(service(", sorry-server: {address: 224.0.0.1}")).first?.hasPrefix("224.0.0.1 cannot be a sorry server") == true)
+        #expect(messages(service(", sorry-server: {address: 2001:db8::99, forward: nat}"))
+                == ["NAT cannot forward an IPv4 service to the sorry server 2001:db8::99; use an address of the VIP's family"])
     }
 
     @Test func theSyncDaemonTakesTheVirtualRouterIDAsItsIDUnlessGivenOne() throws {
