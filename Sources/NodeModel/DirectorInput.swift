@@ -28,7 +28,7 @@ struct DirectorInput {
     }
 
     private static let serviceKeys = ["protocol", "vip", "port", "fwmark", "ports", "scheduler", "flags", "persistence", "netmask",
-                                      "real-servers", "check"]
+                                      "real-servers", "check"] + healthPolicyKeys
 
     private mutating func service(_ entry: YAMLValue, _ name: @autoclosure () -> String) -> VirtualService? {
         guard let fields = attempt({ try entry.map(name(), allowed: Self.serviceKeys) }) else { return nil }
@@ -135,9 +135,10 @@ struct DirectorInput {
                 realServers.append(server)
             }
         }
+        let health = healthPolicy(field, name(), match: match, realServers: realServers)
         guard errors.count == before else { return nil }
         return VirtualService(match: match, scheduler: scheduler, flags: flags, persistence: persistence, netmask: netmask,
-                              realServers: realServers, check: check)
+                              realServers: realServers, check: check, health: health)
     }
 
     private static let realServerKeys = ["address", "port", "forward", "weight", "upper-threshold", "lower-threshold", "check"]
@@ -171,13 +172,14 @@ struct DirectorInput {
     }
 
     private mutating func healthCheck(_ value: YAMLValue, _ name: @autoclosure () -> String) -> HealthCheck? {
-        let keys = ["type", "path", "status", "connect-timeout", "retry", "delay-before-retry"]
+        let keys = ["type", "path", "status", "connect-timeout", "retry", "delay-before-retry", "delay-loop"]
         guard let fields = attempt({ try value.map(name(), allowed: keys) }) else { return nil }
         func field(_ key: String) -> YAMLValue? { fields.first { $0.key == key }?.value }
         let timing = HealthCheck.Timing(
             connectTimeout: field("connect-timeout").flatMap { number($0, "\(name()).connect-timeout", 1...3600) } ?? 3,
             retry: field("retry").flatMap { number($0, "\(name()).retry", 0...100) } ?? 3,
-            delayBeforeRetry: field("delay-before-retry").flatMap { number($0, "\(name()).delay-before-retry", 1...3600) } ?? 3)
+            delayBeforeRetry: field("delay-before-retry").flatMap { number($0, "\(name()).delay-before-retry", 1...3600) } ?? 3,
+            delayLoop: field("delay-loop").flatMap { number($0, "\(name()).delay-loop", 1...3600) } ?? 6)
         switch field("type").flatMap({ text($0, "\(name()).type") }) ?? "tcp" {
         case "tcp":
             for key in ["path", "status"] {
@@ -208,7 +210,7 @@ struct DirectorInput {
     }
 
     private static let haKeys = ["state", "priority", "interface", "virtual-router-id", "advert-int", "password",
-                                 "unicast-source", "unicast-peers"]
+                                 "unicast-source", "unicast-peers"] + haBehaviourKeys
 
     mutating func ha(_ value: YAMLValue) -> HASpec? {
         guard let fields = attempt({ try value.map("ha", allowed: Self.haKeys) }) else { return nil }
@@ -247,18 +249,20 @@ struct DirectorInput {
         if source != nil && peers.isEmpty, let value = field("unicast-source") {
             errors.append(SpecError(value.location, "ha.unicast-source needs unicast-peers: [the other director's address]"))
         }
+        let sync = syncDaemon(field, virtualRouterID: router)
+        let notification = notification(field)
         guard errors.count == before, let state, let priority, let interface, let router else { return nil }
         if state == .BACKUP && priority == 255 {
             errors.append(SpecError(field("priority")!.location, "priority 255 is reserved for the address owner; a BACKUP needs 1-254"))
             return nil
         }
         return HASpec(state: state, priority: priority, interface: interface, virtualRouterID: router, advertInterval: advert,
-                      password: password, unicastSource: source, unicastPeers: peers)
+                      password: password, unicastSource: source, unicastPeers: peers, syncDaemon: sync, notification: notification)
     }
 
     // MARK: - values
 
-    private mutating func attempt<T>(_ body: () throws -> T) -> T? {
+    mutating func attempt<T>(_ body: () throws -> T) -> T? {
         do {
             return try body()
         } catch let error as SpecError {
@@ -269,12 +273,12 @@ struct DirectorInput {
         return nil
     }
 
-    private mutating func text(_ value: YAMLValue, _ name: @autoclosure () -> String) -> String? {
+    mutating func text(_ value: YAMLValue, _ name: @autoclosure () -> String) -> String? {
         if case .scalar(let text) = value.content { return text }
         return attempt { try value.string(name()) }
     }
 
-    private mutating func number(_ value: YAMLValue, _ name: @autoclosure () -> String, _ range: ClosedRange<Int>) -> Int? {
+    mutating func number(_ value: YAMLValue, _ name: @autoclosure () -> String, _ range: ClosedRange<Int>) -> Int? {
         guard let text = text(value, name()) else { return nil }
         guard let number = Int(text), range.contains(number) else {
             errors.append(SpecError(value.location, "\(name()) '\(text)' must be a whole number from \(range.lowerBound) to \(range.upperBound)"))
@@ -283,7 +287,7 @@ struct DirectorInput {
         return number
     }
 
-    private mutating func choice<T: RawRepresentable & CaseIterable>(_ value: YAMLValue, _ name: @autoclosure () -> String, _: T.Type) -> T?
+    mutating func choice<T: RawRepresentable & CaseIterable>(_ value: YAMLValue, _ name: @autoclosure () -> String, _: T.Type) -> T?
     where T.RawValue == String {
         guard let text = text(value, name()) else { return nil }
         if let found = T(rawValue: text) { return found }
@@ -291,7 +295,7 @@ struct DirectorInput {
         return nil
     }
 
-    private mutating func unicast(_ value: YAMLValue, _ name: @autoclosure () -> String, what: String) -> IPAddress? {
+    mutating func unicast(_ value: YAMLValue, _ name: @autoclosure () -> String, what: String) -> IPAddress? {
         guard let text = text(value, name()) else { return nil }
         guard let address = IPAddress(text) else {
             errors.append(SpecError(value.location, "\(name()) '\(text)' is not an IP address; write \(what) as 192.0.2.10 or 2001:db8::10, without a prefix"))

@@ -58,9 +58,11 @@ public struct VirtualService: Equatable, Sendable {
     public var realServers: [RealServer]
     /// keepalived health check for every real server without its own (HA only).
     public var check: HealthCheck?
+    /// alpha, inhibit_on_failure, quorum and sorry server (HA only).
+    public var health: HealthPolicy
 
     public init(match: Match, scheduler: String, flags: [String] = [], persistence: Int? = nil, netmask: String? = nil,
-                realServers: [RealServer] = [], check: HealthCheck? = nil) {
+                realServers: [RealServer] = [], check: HealthCheck? = nil, health: HealthPolicy = HealthPolicy()) {
         self.match = match
         self.scheduler = scheduler
         self.flags = flags
@@ -68,6 +70,7 @@ public struct VirtualService: Equatable, Sendable {
         self.netmask = netmask
         self.realServers = realServers
         self.check = check
+        self.health = health
     }
 
     /// The VIP the service answers on (a mark service's rule VIP), if it has one.
@@ -140,11 +143,14 @@ public enum HealthCheck: Equatable, Sendable {
         public var connectTimeout: Int
         public var retry: Int
         public var delayBeforeRetry: Int
+        /// Seconds between two checks of a healthy server (keepalived's `delay_loop`).
+        public var delayLoop: Int
 
-        public init(connectTimeout: Int = 3, retry: Int = 3, delayBeforeRetry: Int = 3) {
+        public init(connectTimeout: Int = 3, retry: Int = 3, delayBeforeRetry: Int = 3, delayLoop: Int = 6) {
             self.connectTimeout = connectTimeout
             self.retry = retry
             self.delayBeforeRetry = delayBeforeRetry
+            self.delayLoop = delayLoop
         }
     }
 }
@@ -163,9 +169,13 @@ public struct HASpec: Equatable, Sendable {
     /// Unicast VRRP: this director's address and its peers'; empty: multicast.
     public var unicastSource: IPAddress?
     public var unicastPeers: [IPAddress]
+    /// nil: no connection synchronisation.
+    public var syncDaemon: SyncDaemon?
+    public var notification: HANotification
 
     public init(state: State, priority: Int, interface: String, virtualRouterID: Int, advertInterval: Int = 1,
-                password: String? = nil, unicastSource: IPAddress? = nil, unicastPeers: [IPAddress] = []) {
+                password: String? = nil, unicastSource: IPAddress? = nil, unicastPeers: [IPAddress] = [],
+                syncDaemon: SyncDaemon? = nil, notification: HANotification = HANotification()) {
         self.state = state
         self.priority = priority
         self.interface = interface
@@ -174,5 +184,7 @@ public struct HASpec: Equatable, Sendable {
         self.password = password
         self.unicastSource = unicastSource
         self.unicastPeers = unicastPeers
+        self.syncDaemon = syncDaemon
+        self.notification = notification
     }
 }

@@ -32,7 +32,14 @@ public enum HAPairCheck {
             for (node, other) in cluster where other.password != masterHA.password {
                 errors.append(SpecError(node.source, "the VRRP password differs from the MASTER's (\(master.source)); the pair would ignore each other's adverts"))
             }
+            for (node, other) in cluster where other.syncDaemon != masterHA.syncDaemon {
+                errors.append(SpecError(node.source, "the sync daemon (\(describe(other.syncDaemon))) differs from the MASTER's (\(describe(masterHA.syncDaemon)), \(master.source)); the backup would not keep the master's connection table, so established connections would break on failover; give both the same sync-daemon and sync-id"))
+            }
         }
         return errors
+    }
+
+    private static func describe(_ sync: SyncDaemon?) -> String {
+        sync.map { "sync-daemon: true, sync-id: \($0.id)" } ?? "sync-daemon: false"
     }
 }

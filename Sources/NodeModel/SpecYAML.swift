@@ -59,6 +59,7 @@ enum SpecYAML {
         if let persistence = service.persistence { out.append("    persistence: \(persistence)") }
         if let netmask = service.netmask { out.append("    netmask: \(quoted(netmask))") }
         if let check = service.check { out.append("    check: \(flow(check))") }
+        out += lines(service.health)
         if !service.realServers.isEmpty { out.append("    real-servers:") }
         for server in service.realServers {
             var fields = ["address: \(quoted(server.address.description))", "port: \(server.port)",
@@ -67,6 +68,15 @@ enum SpecYAML {
             if server.lowerThreshold > 0 { fields.append("lower-threshold: \(server.lowerThreshold)") }
             if let check = server.check { fields.append("check: \(flow(check))") }
             out.append("      - {\(fields.joined(separator: ", "))}")
+        }
+        return out
+    }
+
+    private static func lines(_ health: HealthPolicy) -> [String] {
+        var out = ["    alpha: \(health.alpha)", "    inhibit-on-failure: \(health.inhibitOnFailure)"]
+        if let sorry = health.sorryServer {
+            out += ["    quorum: \(health.quorum)", "    hysteresis: \(health.hysteresis)",
+                    "    sorry-server: {address: \(quoted(sorry.address.description)), port: \(sorry.port), forward: \(sorry.forwarding.rawValue)}"]
         }
         return out
     }
@@ -82,7 +92,8 @@ enum SpecYAML {
             timing = given
             fields = ["type: http", "path: \(quoted(path))", "status: \(status)"]
         }
-        fields += ["connect-timeout: \(timing.connectTimeout)", "retry: \(timing.retry)", "delay-before-retry: \(timing.delayBeforeRetry)"]
+        fields += ["connect-timeout: \(timing.connectTimeout)", "retry: \(timing.retry)",
+                   "delay-before-retry: \(timing.delayBeforeRetry)", "delay-loop: \(timing.delayLoop)"]
         return "{\(fields.joined(separator: ", "))}"
     }
 
@@ -94,6 +105,20 @@ enum SpecYAML {
         if !ha.unicastPeers.isEmpty {
             out.append("  unicast-peers: [\(ha.unicastPeers.map { quoted($0.description) }.joined(separator: ", "))]")
         }
+        if let sync = ha.syncDaemon { out += ["  sync-daemon: true", "  sync-id: \(sync.id)"] }
+        let notification = ha.notification
+        if !notification.emails.isEmpty {
+            out.append("  notification-email: [\(notification.emails.map(quoted).joined(separator: ", "))]")
+        }
+        if let from = notification.emailFrom { out.append("  notification-email-from: \(quoted(from))") }
+        if let server = notification.smtpServer {
+            out += ["  smtp-server: \(quoted(server))", "  smtp-connect-timeout: \(notification.smtpConnectTimeout)"]
+        }
+        for (key, script) in [("notify-master", notification.notifyMaster), ("notify-backup", notification.notifyBackup),
+                              ("notify-fault", notification.notifyFault)] {
+            if let script { out.append("  \(key): \(quoted(script))") }
+        }
+        if notification.hasScripts { out.append("  script-user: \(quoted(notification.scriptUser))") }
         return out
     }
 

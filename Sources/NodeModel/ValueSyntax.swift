@@ -46,6 +46,68 @@ public enum ValueSyntax {
         return nil
     }
 
+    /// A mail address in keepalived.conf (`notification_email`, `notification_email_from`):
+    /// `local@domain`, the local part of letters, digits and `.` `_` `%` `+` `-`, the domain a host name.
+    /// Narrower than RFC 5322 on purpose: nothing keepalived reads as a comment, block or quote.
+    public static func emailProblem(_ address: String) -> String? {
+        let parts = address.split(separator: "@", omittingEmptySubsequences: false)
+        guard parts.count == 2, !parts[0].isEmpty else { return "it is not local@domain, e.g. ops@example.com" }
+        let local = Array(parts[0].utf8)
+        if local.count > 64 { return "its local part is \(local.count) bytes long; mail allows at most 64" }
+        if let byte = local.first(where: { !isLetterOrDigit($0) && !"._%+-".utf8.contains($0) }) {
+            return "\(describe(byte)) is not allowed before the @; use letters, digits, '.', '_', '%', '+' and '-'"
+        }
+        if let problem = hostNameProblem(String(parts[1])) { return "its domain is not a host name: \(problem)" }
+        return nil
+    }
+
+    /// A DNS host name (`smtp.example.com`): labels of letters, digits and `-` (not at either end),
+    /// 1-63 bytes each, at most 253 in all.
+    public static func hostNameProblem(_ name: String) -> String? {
+        let bytes = Array(name.utf8)
+        if bytes.isEmpty || bytes.count > 253 { return "it must be 1 to 253 characters" }
+        for label in name.split(separator: ".", omittingEmptySubsequences: false) {
+            let labelBytes = Array(label.utf8)
+            if labelBytes.isEmpty || labelBytes.count > 63 { return "each dot-separated part must be 1 to 63 characters" }
+            if let byte = labelBytes.first(where: { !isLetterOrDigit($0) && $0 != 0x2d }) {
+                return "\(describe(byte)) is not allowed; use letters, digits, '-' and '.'"
+            }
+            if labelBytes.first == 0x2d || labelBytes.last == 0x2d { return "a part may not start or end with '-'" }
+        }
+        return nil
+    }
+
+    /// A program keepalived runs (`notify_master /usr/local/sbin/on-master`): an absolute path of
+    /// letters, digits and `/` `.` `_` `+` `-`, without `.` or `..` components, at most 1024 bytes.
+    /// keepalived splits the value on spaces into program and arguments, so no spaces: a script
+    /// that needs arguments is a wrapper.
+    public static func scriptPathProblem(_ path: String) -> String? {
+        let bytes = Array(path.utf8)
+        if bytes.first != 0x2f { return "it must be an absolute path, e.g. /usr/local/sbin/notify-ops" }
+        if bytes.count > 1024 { return "it is \(bytes.count) bytes long; keep it to 1024" }
+        if let byte = bytes.first(where: { !isLetterOrDigit($0) && !"/._+-".utf8.contains($0) }) {
+            return "\(describe(byte)) is not allowed; use letters, digits, '/', '.', '_', '+' and '-' (a script that needs arguments is a wrapper)"
+        }
+        if path.split(separator: "/").contains(where: { $0 == "." || $0 == ".." }) || path.hasSuffix("/") {
+            return "it must name a file directly, without '.', '..' or a trailing '/'"
+        }
+        return nil
+    }
+
+    /// A user name (`script_user keepalived_script`) as useradd's default NAME_REGEX allows it:
+    /// `[a-z_][a-z0-9_-]*`, at most 32 bytes (no trailing `$`: keepalived reads it as a variable).
+    public static func userNameProblem(_ name: String) -> String? {
+        let bytes = Array(name.utf8)
+        if bytes.isEmpty || bytes.count > 32 { return "it must be 1 to 32 characters" }
+        if let first = bytes.first, !(0x61...0x7a).contains(first) && first != 0x5f {
+            return "it must start with a lower-case letter or '_'"
+        }
+        if let byte = bytes.first(where: { !(0x61...0x7a).contains($0) && !(0x30...0x39).contains($0) && $0 != 0x5f && $0 != 0x2d }) {
+            return "\(describe(byte)) is not allowed; use lower-case letters, digits, '_' and '-'"
+        }
+        return nil
+    }
+
     /// A role or mode name: it lands in comments, file and unit names (`lvs-node-realserver`).
     public static func identifierProblem(_ name: String) -> String? {
         let bytes = Array(name.utf8)

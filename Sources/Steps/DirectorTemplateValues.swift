@@ -29,9 +29,45 @@ enum DirectorTemplateValues {
             if !excluded.isEmpty { instance["excluded"] = ["vips": excluded] }
             instance["password"] = ha.password
             instance["unicastSource"] = ha.unicastSource?.description
+            instance.merge(behaviour(ha)) { $1 }
             result["ha"] = instance
         }
         result["virtualServers"] = (spec.ipvs?.services ?? []).map(virtualServer)
+        return result
+    }
+
+    /// The sync daemon, mail and notify scripts: each a section that renders only when the spec has it.
+    private static func behaviour(_ ha: HASpec) -> [String: Any] {
+        var result: [String: Any] = [:]
+        if let sync = ha.syncDaemon {
+            result["sync"] = ["interface": ha.interface, "instance": "VI_\(ha.virtualRouterID)", "id": sync.id]
+        }
+        let notification = ha.notification
+        if let server = notification.smtpServer, !notification.emails.isEmpty {
+            var mail: [String: Any] = ["emails": notification.emails, "server": server,
+                                       "connectTimeout": notification.smtpConnectTimeout]
+            mail["from"] = notification.emailFrom
+            result["mail"] = mail
+        }
+        if notification.hasScripts {
+            var scripts: [String: Any] = ["user": notification.scriptUser]
+            scripts["master"] = notification.notifyMaster
+            scripts["backup"] = notification.notifyBackup
+            scripts["fault"] = notification.notifyFault
+            result["scripts"] = scripts
+        }
+        return result
+    }
+
+    /// alpha, inhibit_on_failure and the quorum with its sorry server; absent when off.
+    private static func healthPolicy(_ health: HealthPolicy) -> [String: Any] {
+        var result: [String: Any] = [:]
+        if health.alpha { result["alpha"] = true }
+        if health.inhibitOnFailure { result["inhibitOnFailure"] = true }
+        if let sorry = health.sorryServer {
+            result["sorry"] = ["quorum": health.quorum, "hysteresis": health.hysteresis, "address": sorry.address.description,
+                               "port": sorry.port, "method": sorry.forwarding.rawValue.uppercased()]
+        }
         return result
     }
 
@@ -47,6 +83,7 @@ enum DirectorTemplateValues {
         }
         entry["persistence"] = service.persistence
         entry["netmask"] = service.netmask
+        entry.merge(healthPolicy(service.health)) { $1 }
         entry["realServers"] = service.realServers.map { server -> [String: Any] in
             var fields: [String: Any] = ["address": server.address.description, "port": server.port, "weight": server.weight,
                                          "method": server.forwarding.rawValue.uppercased()]
@@ -64,6 +101,7 @@ enum DirectorTemplateValues {
     }
 
     private static func timingFields(_ timing: HealthCheck.Timing) -> [String: Any] {
-        ["connectTimeout": timing.connectTimeout, "retry": timing.retry, "delayBeforeRetry": timing.delayBeforeRetry]
+        ["connectTimeout": timing.connectTimeout, "retry": timing.retry, "delayBeforeRetry": timing.delayBeforeRetry,
+         "delayLoop": timing.delayLoop]
     }
 }

@@ -23,11 +23,15 @@ struct DirectorTemplateTests {
             scheduler: wrr
             persistence: 300
             netmask: 255.255.255.0
-            check: {type: http, path: /health, status: 200, connect-timeout: 2, retry: 2, delay-before-retry: 1}
+            check: {type: http, path: /health, status: 200, connect-timeout: 2, retry: 2, delay-before-retry: 1, delay-loop: 5}
+            inhibit-on-failure: true
+            quorum: 3
+            hysteresis: 1
+            sorry-server: {address: 198.51.100.99}
             real-servers:
               - {address: 198.51.100.11, weight: 3, upper-threshold: 100, lower-threshold: 10}
               - {address: 198.51.100.12, forward: tun, check: {type: tcp}}
-          - {fwmark: 1, vip: 192.0.2.10, ports: [80, 88], scheduler: sh, flags: [sh-port], real-servers: [{address: 198.51.100.11}]}
+          - {fwmark: 1, vip: 192.0.2.10, ports: [80, 88], scheduler: sh, flags: [sh-port], alpha: false, real-servers: [{address: 198.51.100.11}]}
           - {vip: 2001:db8::10, port: 53, protocol: udp, scheduler: rr, flags: [ops], real-servers: [{address: 2001:db8::11}]}
         ha:
           state: MASTER
@@ -37,6 +41,12 @@ struct DirectorTemplateTests {
           password: s3cret
           unicast-source: 198.51.100.2
           unicast-peers: [198.51.100.3]
+          sync-daemon: true
+          notification-email: [ops@example.com, noc@example.com]
+          notification-email-from: lvs@example.com
+          smtp-server: 192.0.2.25
+          notify-master: /bin/true
+          notify-fault: /bin/true
         """
 
     @Test func keepalivedConfMatchesItsGoldenFileAndKeepalivedAcceptsIt() throws {
