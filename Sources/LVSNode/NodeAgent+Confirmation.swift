@@ -113,16 +113,16 @@ extension NodeAgent {
     }
 
     /// `lvs-node confirm`: keeps the change awaiting confirmation. Under the lock, after any overdue
-    /// revert, so a confirm that comes too late finds the change already undone and says so.
-    public func confirm() throws -> Confirmation? {
+    /// revert, so a confirm that comes too late finds the change already undone and says so. Returns
+    /// the confirmation as it now is, and whether this call confirmed it (false: already was, or none).
+    public func confirm() throws -> (confirmation: Confirmation?, confirmedNow: Bool) {
         try requireNetAdmin()
         return try underChangeLock(drainSeconds: 0) { _, _ in
-            guard var confirmation = try confirmations.load() else { return nil }
-            if confirmation.isPending {
-                confirmation.state = .confirmed(at: Clock.now())
-                try confirmations.save(confirmation)
-            }
-            return confirmation
+            guard var confirmation = try confirmations.load() else { return (nil, false) }
+            guard confirmation.isPending else { return (confirmation, false) }
+            confirmation.state = .confirmed(at: Clock.now())
+            try confirmations.save(confirmation)
+            return (confirmation, true)
         }
     }
 

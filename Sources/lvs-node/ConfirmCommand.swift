@@ -18,7 +18,7 @@ struct Confirm: ParsableCommand {
 
     func run() throws {
         try ExitStatus.guarding("confirm", output) {
-            let confirmation = try location.agent.confirm()
+            let (confirmation, confirmedNow) = try location.agent.confirm()
             let status: Int32
             switch confirmation?.state {
             case nil:
@@ -38,7 +38,8 @@ struct Confirm: ParsableCommand {
                 output.summary("nothing to confirm: \(ConfirmationText.what(confirmation!)) no longer awaits confirmation: \(reason) (\(at))")
                 status = ExitStatus.failedAndRestored
             }
-            output.document("confirm", status: status, [("confirmation", ConfirmationText.json(confirmation))])
+            if confirmedNow, let confirmation { SystemLog.event("confirm: \(ConfirmationText.what(confirmation)) confirmed; it stays") }
+            output.document("confirm", status: status, [("changed", .bool(confirmedNow)), ("confirmation", ConfirmationText.json(confirmation))])
             return status
         }
     }
@@ -109,7 +110,7 @@ enum RevertUnconfirmed {
             switch confirmation?.state {
             case .reverted?:
                 output.summary("reverted: \(ConfirmationText.what(confirmation!)) was not confirmed by \(confirmation!.deadlineText)")
-                SystemLog.run("rollback --if-unconfirmed", generation: confirmation?.inForce, changes: 0, status: ExitStatus.success)
+                SystemLog.event("rollback --if-unconfirmed: \(ConfirmationText.what(confirmation!)) was not confirmed by \(confirmation!.deadlineText) and was undone")
                 status = ExitStatus.success
             case nil:
                 output.summary("nothing to do: confirmation \(id) is no longer the one on record")

@@ -17,6 +17,9 @@ enum SystemLog {
         send(LOG_INFO, "\(command) \(what): \(changes) change\(changes == 1 ? "" : "s"), succeeded (exit \(status))")
     }
 
+    /// Something a confirmation did (kept, or undone at its deadline): logged whatever it changed.
+    static func event(_ message: String) { send(LOG_INFO, message) }
+
     /// A failed run, with the first line of its error.
     static func failure(_ command: String, status: Int32, message: String) {
         guard changingCommands.contains(command) else { return }

@@ -16,6 +16,9 @@ description:
   - With O(state=present) it runs C(lvs-node setup) with the spec; with O(state=absent) C(lvs-node rollback --all),
     which returns the host to how it was before lvs-node.
   - In check mode it runs C(lvs-node plan) (or C(rollback --all --dry-run)) and changes nothing.
+  - With O(confirm_within) the change undoes itself after that many seconds unless a later task confirms it with
+    O(state=confirmed); run M(ansible.builtin.wait_for_connection) in between, so a change that cut Ansible off the
+    host is undone by the host itself.
 options:
   spec:
     description:
@@ -29,10 +32,16 @@ options:
     type: path
   state:
     description:
-      - V(present) applies the spec; V(absent) rolls back every generation (C(rollback --all)).
+      - V(present) applies the spec; V(absent) rolls back every generation (C(rollback --all)); V(confirmed) keeps the
+        change applied with O(confirm_within) (C(lvs-node confirm)), and fails when it is too late.
     type: str
-    choices: [present, absent]
+    choices: [present, absent, confirmed]
     default: present
+  confirm_within:
+    description:
+      - Seconds after which the change undoes itself unless confirmed (C(--confirm-within)); with O(state=present) or
+        O(state=absent). While it awaits confirmation, another O(state=present) fails with rc 75.
+    type: int
   force:
     description:
       - Replace files lvs-node did not write at its paths (C(--force)); C(rollback) puts them back.
@@ -82,6 +91,19 @@ EXAMPLES = r'''
 - name: Return the host to how it was before lvs-node
   lvs_node.lvs_node.lvs_node:
     state: absent
+
+- name: Change the default route of a NAT real server, undone in 120 s unless confirmed
+  lvs_node.lvs_node.lvs_node:
+    spec: {role: realserver, mode: nat, gateway: 192.0.2.1}
+    confirm_within: 120
+
+- name: Ansible can still reach the host
+  ansible.builtin.wait_for_connection:
+    timeout: 60
+
+- name: Keep the change
+  lvs_node.lvs_node.lvs_node:
+    state: confirmed
 '''
 
 RETURN = r'''
@@ -109,6 +131,10 @@ changes:
       after: "lo:0"
       description: "+ address 192.0.2.10/32 on lo (label lo:0)"
       diff: []
+confirmation:
+  description: The change awaiting confirmation (state, generation, deadline, seconds_left, ...), as lvs-node reports it.
+  returned: success, when lvs-node reports one
+  type: dict
 result:
   description: lvs-node's whole --json document.
   returned: success
@@ -150,6 +176,8 @@ def present_args(module, binary):
     args = [binary] + command + ['--json'] + common_args(params)
     if params['wait'] is not None:
         args += ['--wait', str(params['wait'])]
+    if params['confirm_within'] is not None and not module.check_mode:
+        args += ['--confirm-within', str(params['confirm_within'])]
     data = None
     if params['spec'] is not None:
         # JSON is YAML, so lvs-node's spec parser reads it as it is.
@@ -167,6 +195,17 @@ def absent_args(module, binary):
         args.append('--dry-run')
     if params['wait'] is not None:
         args += ['--wait', str(params['wait'])]
+    if params['confirm_within'] is not None and not module.check_mode:
+        args += ['--confirm-within', str(params['confirm_within'])]
+    return args, None
+
+
+def confirmed_args(module, binary):
+    """confirm; in check mode status, which says whether a change awaits confirmation."""
+    params = module.params
+    args = [binary, 'status' if module.check_mode else 'confirm', '--json'] + common_args(params)
+    if params['wait'] is not None:
+        args += ['--wait', str(params['wait'])]
     return args, None
 
 
@@ -175,7 +214,8 @@ def main():
         argument_spec=dict(
             spec=dict(type='dict'),
             config=dict(type='path'),
-            state=dict(type='str', choices=['present', 'absent'], default='present'),
+            state=dict(type='str', choices=['present', 'absent', 'confirmed'], default='present'),
+            confirm_within=dict(type='int'),
             force=dict(type='bool', default=False),
             wait=dict(type='int'),
             root=dict(type='path'),
@@ -187,12 +227,17 @@ def main():
         supports_check_mode=True,
     )
     binary = binary_path(module)
-    if module.params['state'] == 'present':
+    state = module.params['state']
+    if state == 'present':
         args, data = present_args(module, binary)
-    else:
+    elif state == 'absent':
         args, data = absent_args(module, binary)
+    else:
+        args, data = confirmed_args(module, binary)
 
     rc, document, err = run_json(module, args, data)
+    if state == 'confirmed':
+        confirm_result(module, rc, document, err)
     # A dry run exits 2 when it would change something: that is success, not failure.
     if document is None or 'error' in document or rc not in (0, 2) or (rc == 2 and not module.check_mode):
         fail_from(module, rc, document, err)
@@ -205,10 +250,27 @@ def main():
     else:
         changed = bool(document.get('rolled_back'))
 
-    result = dict(changed=changed, generation=document.get('generation'), changes=changes, result=document)
+    result = dict(changed=changed, generation=document.get('generation'), changes=changes, result=document,
+                  confirmation=document.get('confirmation'))
     if module._diff:
         result['diff'] = dict(prepared='\n'.join(plan_lines(changes)))
     module.exit_json(**result)
+
+
+def confirm_result(module, rc, document, err):
+    """Exits with the outcome of confirm (in check mode, of status: it would confirm when one is pending)."""
+    if document is None or 'error' in document:
+        fail_from(module, rc, document, err)
+    confirmation = document.get('confirmation')
+    if module.check_mode:
+        pending = bool(confirmation) and confirmation.get('state') == 'pending'
+        module.exit_json(changed=pending, confirmation=confirmation, result=document)
+    if rc != 0:
+        # Too late (the deadline passed and the change was undone) or rolled back by hand.
+        state = confirmation.get('state') if confirmation else None
+        module.fail_json(msg='lvs-node confirm: the change was %s, not kept' % state, rc=rc, confirmation=confirmation,
+                         result=document)
+    module.exit_json(changed=bool(document.get('changed')), confirmation=confirmation, result=document)
 
 
 if __name__ == '__main__':
