@@ -7,12 +7,12 @@ import Glibc
 /// `/usr/sbin/lvs-node`, so they keep working when an upgrade replaces that file. Any other binary (a
 /// build tree, `/usr/local/sbin`, a copy in /tmp) is not known to stay anywhere else, so it names its
 /// own path, as before.
-public enum InstalledPath {
+enum InstalledPath {
     /// Where the .deb and the .rpm put the binary.
-    public static let packaged = "/usr/sbin/lvs-node"
+    static let packaged = "/usr/sbin/lvs-node"
 
     /// The path to write into the boot files for the binary running now.
-    public static func forBootFiles() -> String {
+    static func forBootFiles() -> String {
         choose(running: runningExecutable(), isPackagedFile: sameFile("/proc/self/exe", packaged))
     }
 
@@ -20,7 +20,7 @@ public enum InstalledPath {
     /// running binary cannot be named at all: it is the one path that is meant to last), else the
     /// running binary's own path. A binary replaced while it runs (an upgrade) is named by the kernel
     /// `PATH (deleted)`; its successor is at PATH.
-    public static func choose(running: String?, isPackagedFile: Bool) -> String {
+    static func choose(running: String?, isPackagedFile: Bool) -> String {
         guard var running, !isPackagedFile else { return packaged }
         if running.hasSuffix(deletedSuffix) { running.removeLast(deletedSuffix.count) }
         return running
