@@ -364,7 +364,7 @@ public struct NodeAgent {
 
     func makePlan(_ spec: NodeSpec, _ role: Role, _ host: Host, _ current: Generation?) throws -> (Plan, [DesiredStep]) {
         let previous = current?.steps ?? []
-        let context = RenderContext(binary: Self.executablePath(), root: environment.root.root,
+        let context = RenderContext(binary: InstalledPath.forBootFiles(), root: environment.root.root,
                                     stateDirectory: environment.stateDirectory)
         let steps = try StepBuilder(spec: spec, previous: previous, host: host.view,
                                     renderer: environment.templateRenderer, context: context).desiredSteps(for: role)

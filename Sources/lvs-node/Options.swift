@@ -5,11 +5,13 @@ import NodeModel
 
 /// Where files and state live; every command takes these.
 struct LocationOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Take every file path relative to this directory.", valueName: "dir"))
+    @Option(help: ArgumentHelp("Take every file path relative to this directory.", valueName: "dir"),
+            completion: .directory)
     var root: String = "/"
 
     @Option(name: .customLong("state-dir"),
-            help: ArgumentHelp("Journal and generations (default: /var/lib/lvs-node under --root).", valueName: "dir"))
+            help: ArgumentHelp("Journal and generations (default: /var/lib/lvs-node under --root).", valueName: "dir"),
+            completion: .directory)
     var stateDirectory: String?
 
     @Option(help: ArgumentHelp("Wait up to this long for another lvs-node run to finish (0: exit 75 at once).", valueName: "seconds"))
@@ -41,12 +43,15 @@ struct LocationOptions: ParsableArguments {
     }
 }
 
-/// The node spec, as flags or as a YAML file.
+/// The node spec, as flags or as a YAML file. The values of --role, --mode, --persist and --init complete
+/// in the shell (the shipped roles; the forwarding modes, which are the roles' modes but the router's `default`).
 struct SpecOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("The role this host takes: \(RoleCatalog.shippedNames.joined(separator: ", ")).", valueName: "role"))
+    @Option(help: ArgumentHelp("The role this host takes: \(RoleCatalog.shippedNames.joined(separator: ", ")).", valueName: "role"),
+            completion: .list(RoleCatalog.shippedNames))
     var role: String?
 
-    @Option(help: ArgumentHelp("The role's mode (realserver, director: dr, the default, tun or nat).", valueName: "mode"))
+    @Option(help: ArgumentHelp("The role's mode (realserver, director: dr, the default, tun or nat).", valueName: "mode"),
+            completion: .list(Forwarding.allCases.map(\.rawValue)))
     var mode: String?
 
     @Option(name: .customLong("vip"), help: ArgumentHelp("A virtual IP; repeat for several (realserver dr, tun).", valueName: "address"))
@@ -70,13 +75,16 @@ struct SpecOptions: ParsableArguments {
     @Flag(name: .customLong("ipv6-forwarding"), help: "Forward IPv6 too (router).")
     var ipv6Forwarding = false
 
-    @Option(help: ArgumentHelp("How the state survives a reboot: auto, netplan, ifcfg or none (auto: from /etc/netplan, /etc/sysconfig/network-scripts, /etc/os-release).", valueName: "backend"))
+    @Option(help: ArgumentHelp("How the state survives a reboot: auto, netplan, ifcfg or none (auto: from /etc/netplan, /etc/sysconfig/network-scripts, /etc/os-release).", valueName: "backend"),
+            completion: .list(PersistBackend.allCases.map(\.rawValue)))
     var persist: String?
 
-    @Option(name: .customLong("init"), help: ArgumentHelp("What brings the live state up at boot: auto, systemd, sysv or none.", valueName: "system"))
+    @Option(name: .customLong("init"), help: ArgumentHelp("What brings the live state up at boot: auto, systemd, sysv or none.", valueName: "system"),
+            completion: .list(InitSystem.allCases.map(\.rawValue)))
     var initSystem: String?
 
-    @Option(help: ArgumentHelp("Read the node spec from this YAML file (- for standard input) instead of the flags above.", valueName: "file"))
+    @Option(help: ArgumentHelp("Read the node spec from this YAML file (- for standard input) instead of the flags above.", valueName: "file"),
+            completion: .file())
     var config: String?
 
     // Those given many times come through `RepeatedOptions` instead.
