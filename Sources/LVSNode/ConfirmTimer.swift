@@ -17,7 +17,7 @@ public enum ConfirmTimer {
         if systemdOwnsTheseNamespaces() {
             let seconds = max(1, confirmation.deadline - WallClock.seconds())
             let result = try ProcessRunner.run("/usr/bin/systemd-run", systemdRunArguments(confirmation, seconds: seconds,
-                                                                                          binary: NodeAgent.executablePath(),
+                                                                                          binary: InstalledPath.forBootFiles(),
                                                                                           revert: arguments), input: nil)
             guard result.status == 0 else {
                 throw HostError(operation: "starting a systemd timer for the revert (systemd-run: \(result.error.prefix(200)))",

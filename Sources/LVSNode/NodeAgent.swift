@@ -442,14 +442,6 @@ public struct NodeAgent {
             SpecError($0, "exists and was not written by lvs-node; refusing to replace it. Move it away, or pass --force to replace it (it is kept and put back by rollback)")
         })
     }
-
-    /// This binary, for the boot unit and init script to call.
-    static func executablePath() -> String {
-        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-        let count = readlink("/proc/self/exe", &buffer, buffer.count - 1)
-        guard count > 0 else { return "/usr/local/sbin/lvs-node" }
-        return String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }
 }
 
 /// The live-state controls of one run and the drivers over them.
