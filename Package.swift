@@ -9,7 +9,6 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
-        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
     ],
     targets: [
         // libnl-3 / libnl-route-3 / libnl-genl-3 (same include directory), seen only by HostAccess.
@@ -27,7 +26,7 @@ let package = Package(
         .plugin(name: "BuildCommit", capability: .buildTool()),
         .target(name: "BuildInfo", plugins: ["BuildCommit"]),
         .target(name: "ShippedData", resources: [.embedInCode("roles"), .embedInCode("templates")]),
-        .target(name: "Render", dependencies: [.product(name: "Mustache", package: "swift-mustache"), "ShippedData"]),
+        .target(name: "Render", dependencies: ["ShippedData"]),
         .target(name: "NodeModel", dependencies: ["CYAML", "CZlib", "ShippedData"]),
         .target(name: "Engine", dependencies: ["HostAccess"]),
         .target(name: "Steps", dependencies: ["Engine", "HostAccess", "NodeModel", "Render"]),
