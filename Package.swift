@@ -1,6 +1,12 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+// The code the no-op commands run (`Benchmarks/startup-order` lists it in startup.order) goes first in
+// the binary, packed together: the kernel maps 64 KiB around every page a run touches, so spread over
+// the whole text it made `status` resident at ~8.2 MiB, packed ~6.8 (issue #16; Benchmarks/footprint).
+// gold's flag (swiftc's linker on Linux); an entry the build no longer has is skipped.
+let startupOrder = ["-Xlinker", "--section-ordering-file=\(Context.packageDirectory)/startup.order"]
+
 let package = Package(
     name: "lvs-node",
     platforms: [.macOS(.v13)],
@@ -33,7 +39,8 @@ let package = Package(
         .target(name: "LVSNode", dependencies: ["Engine", "Steps", "NodeModel", "HostAccess", "Render"]),
         .executableTarget(
             name: "lvs-node",
-            dependencies: ["LVSNode", "BuildInfo", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["LVSNode", "BuildInfo", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            linkerSettings: [.unsafeFlags(startupOrder, .when(platforms: [.linux]))]
         ),
         .target(name: "TestSupport", dependencies: ["Engine", "HostAccess"], path: "Tests/TestSupport"),
         .testTarget(name: "NodeModelTests", dependencies: ["NodeModel"]),
