@@ -7,6 +7,10 @@ import PackageDescription
 // gold's flag (swiftc's linker on Linux); an entry the build no longer has is skipped.
 let startupOrder = ["-Xlinker", "--section-ordering-file=\(Context.packageDirectory)/startup.order"]
 
+/// Members are visible only from modules a file imports itself, so no API (Foundation's above all)
+/// reaches a file through another module's imports unnoticed.
+let strictImports: [SwiftSetting] = [.enableUpcomingFeature("MemberImportVisibility")]
+
 let package = Package(
     name: "lvs-node",
     platforms: [.macOS(.v13)],
@@ -27,19 +31,20 @@ let package = Package(
         .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
         // zlib's inflate, seen only by NodeModel (gzip-compressed cloud-init user-data).
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
-        .target(name: "HostAccess", dependencies: ["CNetlink"]),
+        .target(name: "HostAccess", dependencies: ["CNetlink"], swiftSettings: strictImports),
         // The release version and the commit it was built from (`lvs-node --version`).
         .plugin(name: "BuildCommit", capability: .buildTool()),
         .target(name: "BuildInfo", plugins: ["BuildCommit"]),
         .target(name: "ShippedData", resources: [.embedInCode("roles"), .embedInCode("templates")]),
-        .target(name: "Render", dependencies: ["ShippedData"]),
-        .target(name: "NodeModel", dependencies: ["CYAML", "CZlib", "ShippedData"]),
-        .target(name: "Engine", dependencies: ["HostAccess"]),
-        .target(name: "Steps", dependencies: ["Engine", "HostAccess", "NodeModel", "Render"]),
-        .target(name: "LVSNode", dependencies: ["Engine", "Steps", "NodeModel", "HostAccess", "Render"]),
+        .target(name: "Render", dependencies: ["ShippedData"], swiftSettings: strictImports),
+        .target(name: "NodeModel", dependencies: ["CYAML", "CZlib", "ShippedData"], swiftSettings: strictImports),
+        .target(name: "Engine", dependencies: ["HostAccess"], swiftSettings: strictImports),
+        .target(name: "Steps", dependencies: ["Engine", "HostAccess", "NodeModel", "Render"], swiftSettings: strictImports),
+        .target(name: "LVSNode", dependencies: ["Engine", "Steps", "NodeModel", "HostAccess", "Render"], swiftSettings: strictImports),
         .executableTarget(
             name: "lvs-node",
             dependencies: ["LVSNode", "BuildInfo", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strictImports,
             linkerSettings: [.unsafeFlags(startupOrder, .when(platforms: [.linux]))]
         ),
         .target(name: "TestSupport", dependencies: ["Engine", "HostAccess"], path: "Tests/TestSupport"),
