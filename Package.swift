@@ -3,7 +3,7 @@ import PackageDescription
 
 // The code the no-op commands run (`Benchmarks/startup-order` lists it in startup.order) goes first in
 // the binary, packed together: the kernel maps 64 KiB around every page a run touches, so spread over
-// the whole text it made `status` resident at ~8.2 MiB, packed ~6.8 (issue #16; Benchmarks/footprint).
+// the whole text it made `status` resident at ~8.0-8.2 MiB, packed ~6.9 (issue #16; Benchmarks/footprint).
 // gold's flag (swiftc's linker on Linux); an entry the build no longer has is skipped.
 let startupOrder = ["-Xlinker", "--section-ordering-file=\(Context.packageDirectory)/startup.order"]
 
