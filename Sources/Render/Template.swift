@@ -22,9 +22,10 @@ struct Template: Sendable {
 }
 
 /// A template that cannot be parsed: where (line and column, from 1) and why.
-public struct TemplateSyntaxError: Error, Equatable, CustomStringConvertible {
-    public let line: Int
-    public let column: Int
-    public let reason: String
-    public var description: String { "line \(line), column \(column): \(reason)" }
+/// `TemplateRenderer` reports it as a `Failure` naming the template.
+struct TemplateSyntaxError: Error, CustomStringConvertible {
+    let line: Int
+    let column: Int
+    let reason: String
+    var description: String { "line \(line), column \(column): \(reason)" }
 }
