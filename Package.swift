@@ -1,6 +1,16 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+// The code the no-op commands run (`Benchmarks/startup-order` lists it in startup.order) goes first in
+// the binary, packed together: the kernel maps 64 KiB around every page a run touches, so spread over
+// the whole text it made `status` resident at ~8.0-8.2 MiB, packed ~6.9 (issue #16; Benchmarks/footprint).
+// gold's flag (swiftc's linker on Linux); an entry the build no longer has is skipped.
+let startupOrder = ["-Xlinker", "--section-ordering-file=\(Context.packageDirectory)/startup.order"]
+
+/// Members are visible only from modules a file imports itself, so no API (Foundation's above all)
+/// reaches a file through another module's imports unnoticed.
+let strictImports: [SwiftSetting] = [.enableUpcomingFeature("MemberImportVisibility")]
+
 let package = Package(
     name: "lvs-node",
     platforms: [.macOS(.v13)],
@@ -9,7 +19,6 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
-        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
     ],
     targets: [
         // libnl-3 / libnl-route-3 / libnl-genl-3 (same include directory), seen only by HostAccess.
@@ -22,19 +31,21 @@ let package = Package(
         .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
         // zlib's inflate, seen only by NodeModel (gzip-compressed cloud-init user-data).
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
-        .target(name: "HostAccess", dependencies: ["CNetlink"]),
+        .target(name: "HostAccess", dependencies: ["CNetlink"], swiftSettings: strictImports),
         // The release version and the commit it was built from (`lvs-node --version`).
         .plugin(name: "BuildCommit", capability: .buildTool()),
         .target(name: "BuildInfo", plugins: ["BuildCommit"]),
         .target(name: "ShippedData", resources: [.embedInCode("roles"), .embedInCode("templates")]),
-        .target(name: "Render", dependencies: [.product(name: "Mustache", package: "swift-mustache"), "ShippedData"]),
-        .target(name: "NodeModel", dependencies: ["CYAML", "CZlib", "ShippedData"]),
-        .target(name: "Engine", dependencies: ["HostAccess"]),
-        .target(name: "Steps", dependencies: ["Engine", "HostAccess", "NodeModel", "Render"]),
-        .target(name: "LVSNode", dependencies: ["Engine", "Steps", "NodeModel", "HostAccess", "Render"]),
+        .target(name: "Render", dependencies: ["ShippedData"], swiftSettings: strictImports),
+        .target(name: "NodeModel", dependencies: ["CYAML", "CZlib", "ShippedData"], swiftSettings: strictImports),
+        .target(name: "Engine", dependencies: ["HostAccess"], swiftSettings: strictImports),
+        .target(name: "Steps", dependencies: ["Engine", "HostAccess", "NodeModel", "Render"], swiftSettings: strictImports),
+        .target(name: "LVSNode", dependencies: ["Engine", "Steps", "NodeModel", "HostAccess", "Render"], swiftSettings: strictImports),
         .executableTarget(
             name: "lvs-node",
-            dependencies: ["LVSNode", "BuildInfo", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["LVSNode", "BuildInfo", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strictImports,
+            linkerSettings: [.unsafeFlags(startupOrder, .when(platforms: [.linux]))]
         ),
         .target(name: "TestSupport", dependencies: ["Engine", "HostAccess"], path: "Tests/TestSupport"),
         .testTarget(name: "NodeModelTests", dependencies: ["NodeModel"]),

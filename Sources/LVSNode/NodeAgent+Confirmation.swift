@@ -1,5 +1,6 @@
 import Engine
 import HostAccess
+import NodeModel
 import Steps
 
 /// Confirm or revert: a change applied with `--confirm-within` is undone at its deadline unless

@@ -1,9 +1,9 @@
-import Mustache
 import ShippedData
 
 /// Renders the files lvs-node writes from `templates/`: an operator's
 /// `/etc/lvs-node/templates/NAME.mustache` (under the root) first, else the shipped one.
-/// Pure apart from the injected reader; values are written as they are (no HTML escaping).
+/// Pure apart from the injected reader; values are written as they are (no HTML escaping). The
+/// Mustache subset the templates may use is `TemplateParser`'s; anything else is refused with where it is.
 public struct TemplateRenderer: Sendable {
     public let overrideDirectory: String
     public let readFile: @Sendable (String) throws -> String?
@@ -38,10 +38,14 @@ public struct TemplateRenderer: Sendable {
 
     /// Renders a template text (also used for paths such as `/etc/init.d/lvs-node-{{role}}`).
     public static func render(_ text: String, _ context: [String: Any], origin: String) throws -> String {
+        let template: Template
         do {
-            return try MustacheTemplate(string: "{{% CONTENT_TYPE: TEXT}}" + text).render(context)
+            template = try TemplateParser.parse(text)
         } catch {
             throw Failure(template: origin, reason: "cannot be parsed: \(error)")
         }
+        var rendering = TemplateRendering(context)
+        rendering.render(template.nodes)
+        return rendering.output
     }
 }

@@ -134,7 +134,7 @@ private extension String {
     func components(separatedBy separator: String) -> [String] {
         var parts: [String] = []
         var rest = Substring(self)
-        while let range = rest.range(of: separator) {
+        while let range = rest.firstRange(of: separator) {
             parts.append(String(rest[..<range.lowerBound]))
             rest = rest[range.upperBound...]
         }

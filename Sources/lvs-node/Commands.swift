@@ -376,7 +376,7 @@ enum Output {
 
     /// A generation's summary with a long VIP list cut short: the first five and how many more.
     static func shortSummary(_ summary: String, keep: Int = 5) -> String {
-        guard let range = summary.range(of: " vips ") else { return summary }
+        guard let range = summary.firstRange(of: " vips ") else { return summary }
         let vips = summary[range.upperBound...].split(separator: ",").map { $0.trimmingPrefix(" ") }
         guard vips.count > keep else { return summary }
         return summary[..<range.upperBound] + vips.prefix(keep).joined(separator: ", ") + " … \(vips.count - keep) more"

@@ -108,7 +108,7 @@ enum JSONOutput {
     /// A `SpecError` location as file and line: `node.yaml line 7 (vips[1])` is node.yaml, 7;
     /// `/etc/x.conf` is that file; a flag (`--vip`) or a role is neither.
     static func location(_ text: String) -> (String?, Int?) {
-        if let range = text.range(of: " line ") {
+        if let range = text.firstRange(of: " line ") {
             let digits = text[range.upperBound...].prefix { $0.isASCII && $0.isNumber }
             if let line = Int(digits) { return (String(text[..<range.lowerBound]), line) }
         }
