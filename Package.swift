@@ -1,12 +1,6 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// The code the no-op commands run (`Benchmarks/startup-order` lists it in startup.order) goes first in
-// the binary, packed together: the kernel maps 64 KiB around every page a run touches, so spread over
-// the whole text it made `status` resident at ~8.0-8.2 MiB, packed ~6.9 (issue #16; Benchmarks/footprint).
-// gold's flag (swiftc's linker on Linux); an entry the build no longer has is skipped.
-let startupOrder = ["-Xlinker", "--section-ordering-file=\(Context.packageDirectory)/startup.order"]
-
 /// Members are visible only from modules a file imports itself, so no API (Foundation's above all)
 /// reaches a file through another module's imports unnoticed.
 let strictImports: [SwiftSetting] = [.enableUpcomingFeature("MemberImportVisibility")]
@@ -44,8 +38,7 @@ let package = Package(
         .executableTarget(
             name: "lvs-node",
             dependencies: ["LVSNode", "BuildInfo", .product(name: "ArgumentParser", package: "swift-argument-parser")],
-            swiftSettings: strictImports,
-            linkerSettings: [.unsafeFlags(startupOrder, .when(platforms: [.linux]))]
+            swiftSettings: strictImports
         ),
         .target(name: "TestSupport", dependencies: ["Engine", "HostAccess"], path: "Tests/TestSupport"),
         .testTarget(name: "NodeModelTests", dependencies: ["NodeModel"]),
