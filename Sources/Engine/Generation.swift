@@ -75,7 +75,8 @@ public struct Generation: Sendable {
             try value(change.kind, change.before); try value(change.kind, change.after); out.endRecord()
         }
         for (key, before) in baseline.sorted(by: { $0.key < $1.key }) {
-            out.record("baseline"); out.field(key); try value(String(key.prefix { $0 != " " }), before); out.endRecord()
+            let kind = String(Substring(key.utf8.prefix { $0 != UInt8(ascii: " ") }))
+            out.record("baseline"); out.field(key); try value(kind, before); out.endRecord()
         }
         let checksum = Checksum.fnv1a64(out.bytes[...])
         out.record("end"); out.plainField(checksum); out.endRecord()

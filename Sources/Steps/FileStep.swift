@@ -42,12 +42,10 @@ public struct RenderContext {
                 guard let state = desired.state else { continue }
                 if step.kind == AddressDriver.kindName {
                     // On UTF-8 bytes: Character splitting of a thousand subjects was a sixth of a no-op run.
-                    let words = desired.subject.utf8.split(separator: UInt8(ascii: " "))
-                    let cidr = words.last.map { String(Substring($0)) } ?? ""
-                    let parts = cidr.utf8.split(separator: UInt8(ascii: "/")).map { String(Substring($0)) }
-                    addresses.append(TemplateAddress(cidr: cidr, address: parts.first ?? "",
-                                                     device: String(Substring(desired.subject.utf8.prefix { $0 != UInt8(ascii: " ") })),
-                                                     netmask: netmask(Int(parts.last ?? "") ?? 32),
+                    guard let (device, cidr) = AddressDriver.halves(desired.subject, at: UInt8(ascii: " ")),
+                          let (address, prefix) = AddressDriver.halves(cidr, at: UInt8(ascii: "/")) else { continue }
+                    addresses.append(TemplateAddress(cidr: cidr, address: address, device: device,
+                                                     netmask: netmask(Int(prefix) ?? 32),
                                                      label: state == AddressDriver.presentWithoutLabel ? nil : state))
                 } else if step.kind == SysctlDriver.kindName {
                     sysctls.append(["name": SysctlDriver.key(desired.subject).description, "value": state])
