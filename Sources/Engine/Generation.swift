@@ -44,40 +44,43 @@ public struct Generation: Sendable {
     /// The record as `StateText` lines, in a fixed order, between a `format` record and an `end`
     /// record holding a checksum of everything before it: a truncated or edited generation is
     /// detected instead of read as one that changed less.
-    var text: String { text { _, _ in nil } }
+    var text: String { String(decoding: bytes { _, _ in nil }, as: UTF8.self) }
 
     /// `privately(kind, value)` returns the field that stands for a value which must not be
     /// world-readable (`@REFERENCE` to where it was kept), or nil to write the value in place; kind nil
-    /// is the spec.
-    func text(privately: (String?, String) throws -> String?) rethrows -> String {
-        func field(_ kind: String, _ value: String?) throws -> String {
-            guard let value else { return "!" }
-            return try privately(kind, value) ?? StateText.optional(value)
+    /// is the spec. Written straight into bytes: a generation of a thousand VIPs has thousands of records.
+    func bytes(privately: (String?, String) throws -> String?) rethrows -> [UInt8] {
+        var out = StateTextWriter(capacity: 64 * (steps.reduce(0) { $0 + $1.desired.count } + 2 * changes.count) + 2 * spec.utf8.count)
+        func value(_ kind: String, _ value: String?) throws {
+            if let value, let reference = try privately(kind, value) { out.plainField(reference) } else { out.optionalField(value) }
         }
-        var out = StateText.line("format", String(Self.format))
-        out += StateText.line("generation", String(number))
-        out += StateText.line("created", StateText.escape(created))
-        out += StateText.line("summary", StateText.escape(summary))
+        out.record("format"); out.plainField(String(Self.format)); out.endRecord()
+        out.record("generation"); out.plainField(String(number)); out.endRecord()
+        out.record("created"); out.field(created); out.endRecord()
+        out.record("summary"); out.field(summary); out.endRecord()
         if let reference = try privately(nil, spec) {
-            out += StateText.line("spec-private", reference)
-            if let maskedSpec { out += StateText.line("spec-masked", StateText.escape(maskedSpec)) }
+            out.record("spec-private"); out.plainField(reference); out.endRecord()
+            if let maskedSpec { out.record("spec-masked"); out.field(maskedSpec); out.endRecord() }
         } else {
-            out += StateText.line("spec", StateText.escape(spec))
+            out.record("spec"); out.field(spec); out.endRecord()
         }
         for step in steps {
-            out += StateText.line("step", StateText.escape(step.name), StateText.escape(step.kind))
+            out.record("step"); out.field(step.name); out.field(step.kind); out.endRecord()
             for desired in step.desired {
-                out += StateText.line("desired", StateText.escape(desired.subject), try field(step.kind, desired.state))
+                out.record("desired"); out.field(desired.subject); try value(step.kind, desired.state); out.endRecord()
             }
         }
         for change in changes {
-            out += StateText.line("change", StateText.escape(change.kind), StateText.escape(change.subject),
-                                  try field(change.kind, change.before), try field(change.kind, change.after))
+            out.record("change"); out.field(change.kind); out.field(change.subject)
+            try value(change.kind, change.before); try value(change.kind, change.after); out.endRecord()
         }
         for (key, before) in baseline.sorted(by: { $0.key < $1.key }) {
-            out += StateText.line("baseline", StateText.escape(key), try field(String(key.prefix { $0 != " " }), before))
+            let kind = String(Substring(key.utf8.prefix { $0 != UInt8(ascii: " ") }))
+            out.record("baseline"); out.field(key); try value(kind, before); out.endRecord()
         }
-        return out + StateText.line("end", Checksum.fnv1a64(Array(out.utf8)))
+        let checksum = Checksum.fnv1a64(out.bytes[...])
+        out.record("end"); out.plainField(checksum); out.endRecord()
+        return out.bytes
     }
 
     /// Generations written before the `format`/`end` records (format 1) are read without a checksum.
@@ -85,49 +88,62 @@ public struct Generation: Sendable {
 
     /// Throws `Damaged` saying what is wrong. `resolve` gives the value kept under a `@REFERENCE`.
     init(bytes: [UInt8], resolve: (Substring) throws -> String = { _ in PrivateState.unreadable }) throws {
-        var records = StateText.records(bytes)
-        if records.first?.first == "format" {
-            guard records[0].count == 2, records[0][1] == String(Self.format) else {
-                throw Damaged("it is in a format this lvs-node does not know (\(records[0].dropFirst().joined(separator: " ")))")
-            }
-            guard let end = records.last, end.count == 2, end[0] == "end" else {
-                throw Damaged("its end record is missing: the file was cut short")
+        var body = bytes[...]
+        if bytes.starts(with: Array("format\t".utf8)) || bytes.starts(with: Array("format\n".utf8)) {
+            var formatEnd = 0
+            while formatEnd < bytes.count && bytes[formatEnd] != 10 { formatEnd += 1 }
+            let formatFields = bytes[..<formatEnd].split(separator: 9, omittingEmptySubsequences: false)
+            guard formatFields.count == 2, formatFields[1].elementsEqual(String(Self.format).utf8) else {
+                let given = formatFields.dropFirst().map { String(decoding: $0, as: UTF8.self) }.joined(separator: " ")
+                throw Damaged("it is in a format this lvs-node does not know (\(given))")
             }
             // The end record is the last line: everything before its first byte is checksummed.
+            guard bytes.last == 10 else { throw Damaged("its end record is missing: the file was cut short") }
             var cut = bytes.count - 1
             while cut > 0 && bytes[cut - 1] != 10 { cut -= 1 }
-            guard Checksum.fnv1a64(Array(bytes[..<cut])) == end[1] else {
+            let end = bytes[cut..<(bytes.count - 1)].split(separator: 9, omittingEmptySubsequences: false)
+            guard cut > formatEnd, end.count == 2, end[0].elementsEqual("end".utf8) else {
+                throw Damaged("its end record is missing: the file was cut short")
+            }
+            guard Checksum.fnv1a64(bytes[..<cut]).utf8.elementsEqual(end[1]) else {
                 throw Damaged("its checksum does not match its contents: records were changed or removed")
             }
-            records = Array(records.dropFirst().dropLast())
-        }
-        func value(_ field: String) throws -> String? {
-            field.first == "@" ? try resolve(Substring(field.dropFirst())) : try StateText.optional(field)
+            body = bytes[(formatEnd + 1)..<cut]
         }
         var number: Int?, created: String?, summary = "", spec = "", specIsPrivate = false, maskedSpec: String?
         var steps: [DesiredStep] = [], changes: [Change] = [], baseline: [String: String?] = [:]
-        for fields in records where !fields.isEmpty {
-            switch (fields[0], fields.count) {
-            case ("generation", 2):
-                guard let value = Int(fields[1]), (1...GenerationStore.maximumNumber).contains(value) else {
-                    throw Damaged("its generation number '\(fields[1].prefix(20))' is not one lvs-node writes")
+        try StateText.scan(body) { record in
+            let count = record.count
+            // The records a large generation has thousands of come first.
+            if count == 3 && record.field(0, is: "desired") {
+                guard !steps.isEmpty else { throw Damaged("a desired state stands before any step") }
+                steps[steps.count - 1].desired.append(Desired(subject: record.string(1), state: try record.optional(2, reference: resolve)))
+            } else if count == 3 && record.field(0, is: "baseline") {
+                baseline[record.string(1)] = .some(try record.optional(2, reference: resolve))
+            } else if count == 5 && record.field(0, is: "change") {
+                changes.append(Change(kind: record.string(1), subject: record.string(2),
+                                      before: try record.optional(3, reference: resolve), after: try record.optional(4, reference: resolve)))
+            } else if count == 3 && record.field(0, is: "step") {
+                steps.append(DesiredStep(name: record.string(1), kind: record.string(2), desired: []))
+            } else if count == 2 && record.field(0, is: "generation") {
+                let text = record.string(1)
+                guard let value = Int(text), (1...GenerationStore.maximumNumber).contains(value) else {
+                    throw Damaged("its generation number '\(text.prefix(20))' is not one lvs-node writes")
                 }
                 number = value
-            case ("created", 2): created = fields[1]
-            case ("summary", 2): summary = fields[1]
-            case ("spec", 2): spec = fields[1]
-            case ("spec-private", 2):
-                spec = try resolve(Substring(fields[1].dropFirst()))
+            } else if count == 2 && record.field(0, is: "created") {
+                created = record.string(1)
+            } else if count == 2 && record.field(0, is: "summary") {
+                summary = record.string(1)
+            } else if count == 2 && record.field(0, is: "spec") {
+                spec = record.string(1)
+            } else if count == 2 && record.field(0, is: "spec-private") {
+                spec = try resolve(Substring(record.string(1).dropFirst()))
                 specIsPrivate = true
-            case ("spec-masked", 2): maskedSpec = fields[1]
-            case ("step", 3): steps.append(DesiredStep(name: fields[1], kind: fields[2], desired: []))
-            case ("desired", 3):
-                guard !steps.isEmpty else { throw Damaged("a desired state stands before any step") }
-                steps[steps.count - 1].desired.append(Desired(subject: fields[1], state: try value(fields[2])))
-            case ("change", 5):
-                changes.append(Change(kind: fields[1], subject: fields[2], before: try value(fields[3]), after: try value(fields[4])))
-            case ("baseline", 3): baseline[fields[1]] = .some(try value(fields[2]))
-            default: throw Damaged("it has a record it cannot read ('\(fields[0].prefix(40))')")
+            } else if count == 2 && record.field(0, is: "spec-masked") {
+                maskedSpec = record.string(1)
+            } else if count > 0 {
+                throw Damaged("it has a record it cannot read ('\(record.string(0).prefix(40))')")
             }
         }
         guard let number, let created else { throw Damaged("its generation number or date is missing") }
@@ -212,7 +228,7 @@ public struct GenerationStore {
             return
         }
         var kept: [String: String] = [:]
-        let text = generation.text { kind, value in
+        let bytes = generation.bytes { kind, value in
             guard kind.map({ isPrivate($0, value) }) ?? generation.specIsPrivate else { return nil }
             let name = Self.privateName(value)
             kept[name] = value
@@ -224,7 +240,7 @@ public struct GenerationStore {
                 try DurableFiles.writeAtomically("\(privateDirectory)/\(name)", Array(value.utf8), mode: 0o600)
             }
         }
-        try DurableFiles.writeAtomically(path(generation.number), Array(text.utf8), mode: 0o644)
+        try DurableFiles.writeAtomically(path(generation.number), bytes, mode: 0o644)
     }
 
     /// A private value's file name: two FNV-1a checksums of it (128 bits; the values are lvs-node's own).
@@ -297,7 +313,9 @@ public struct GenerationStore {
 
 /// FNV-1a, 64 bits, as 16 hex digits: enough to notice a cut or edited state file (not an attacker).
 enum Checksum {
-    static func fnv1a64(_ bytes: [UInt8]) -> String {
+    static func fnv1a64(_ bytes: [UInt8]) -> String { fnv1a64(bytes[...]) }
+
+    static func fnv1a64(_ bytes: ArraySlice<UInt8>) -> String {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         for byte in bytes {
             hash ^= UInt64(byte)

@@ -38,23 +38,29 @@ public final class Journal {
     public var exists: Bool { DurableFiles.exists(path) }
 
     public func begin(_ header: Header) throws {
-        try DurableFiles.remove(path)
+        // Recovery has already dealt with a journal left before this run: usually there is none, and
+        // then there is no removal to make durable (a directory fsync for nothing).
+        if exists { try DurableFiles.remove(path) }
         pendingBegin = StateText.line("begin", header.command.rawValue, String(header.generation))
     }
 
     /// Written and flushed before the step changes anything: this is the write-ahead guarantee.
     public func intent(step: String, changes: [Change]) throws {
-        var record = pendingBegin ?? ""
+        var record = StateTextWriter(capacity: 64 * changes.count + 64)
+        if let pendingBegin { record.plain(pendingBegin) }
         pendingBegin = nil
-        record += StateText.line("intent", StateText.escape(step), String(changes.count))
-        for change in changes { record += StateText.encode(change) }
-        try append(record, flush: true)
+        record.record("intent"); record.field(step); record.plainField(String(changes.count)); record.endRecord()
+        for change in changes {
+            record.record("change"); record.field(change.kind); record.field(change.subject)
+            record.optionalField(change.before); record.optionalField(change.after); record.endRecord()
+        }
+        try append(record.bytes, flush: true)
     }
 
     /// Not flushed on its own: recovery undoes every intent whether or not it was marked applied, so
     /// this record only informs; the next intent's flush carries it to disk.
     public func applied(step: String) throws {
-        try append(StateText.line("applied", StateText.escape(step)), flush: false)
+        try append(Array(StateText.line("applied", StateText.escape(step)).utf8), flush: false)
     }
 
     public func remove() throws { try DurableFiles.remove(path) }
@@ -115,8 +121,8 @@ public final class Journal {
         return contents
     }
 
-    private func append(_ record: String, flush: Bool) throws {
-        try DurableFiles.append(path, Array(record.utf8), sync: flush)
+    private func append(_ record: [UInt8], flush: Bool) throws {
+        try DurableFiles.append(path, record, sync: flush)
         afterAppend?()
     }
 }

@@ -45,15 +45,17 @@ public enum Planner {
     /// A change its driver refuses (`Driver.refuse`: it could not be undone) throws here, before any change.
     public static func plan(_ steps: [DesiredStep], previous: [DesiredStep], baseline: [String: String?],
                             drivers: Drivers) throws -> Plan {
-        var seen = Set<String>()
+        // Kind and subject as a pair, not joined into one String: a thousand VIPs, a thousand Strings fewer.
+        struct Owned: Hashable { let kind: String, subject: String }
+        var seen = Set<Owned>(minimumCapacity: steps.reduce(0) { $0 + $1.desired.count })
         var resolved = steps
         for step in steps {
-            for desired in step.desired where !seen.insert(key(step.kind, desired.subject)).inserted {
+            for desired in step.desired where !seen.insert(Owned(kind: step.kind, subject: desired.subject)).inserted {
                 throw EngineError.duplicateSubject(step.kind, desired.subject)
             }
         }
         for old in previous {
-            let released = old.desired.filter { !seen.contains(key(old.kind, $0.subject)) }
+            let released = old.desired.filter { !seen.contains(Owned(kind: old.kind, subject: $0.subject)) }
                 .compactMap { desired -> Desired? in
                     guard let prior = baseline[key(old.kind, desired.subject)] else { return nil }
                     return Desired(subject: desired.subject, state: prior)

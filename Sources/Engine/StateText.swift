@@ -109,4 +109,124 @@ enum StateText {
     }
 
     struct Malformed: Error {}
+
+    /// Calls `body` with each complete line of `bytes` as byte ranges, so a reader of thousands of
+    /// records makes Strings only of the fields it keeps, once each (no per-field String to compare
+    /// or to strip a marker from).
+    static func scan(_ bytes: ArraySlice<UInt8>, _ body: (Record) throws -> Void) rethrows {
+        try bytes.withUnsafeBufferPointer { buffer in
+            var ends: [Int] = []
+            ends.reserveCapacity(8)
+            var start = 0
+            for index in 0..<buffer.count where buffer[index] == 9 || buffer[index] == 10 {
+                ends.append(index)
+                if buffer[index] == 10 {
+                    try body(Record(buffer: buffer, lineStart: start, ends: ends))
+                    ends.removeAll(keepingCapacity: true)
+                    start = index + 1
+                }
+            }
+        }
+    }
+
+    /// One line of a state file: its fields as ranges of the file's bytes.
+    struct Record {
+        let buffer: UnsafeBufferPointer<UInt8>
+        let lineStart: Int
+        /// Where each field ends (its tab or newline).
+        let ends: [Int]
+
+        var count: Int { ends.count }
+
+        private func range(_ index: Int) -> Range<Int> { (index == 0 ? lineStart : ends[index - 1] + 1)..<ends[index] }
+
+        /// Whether field `index` is exactly `text`.
+        func field(_ index: Int, is text: StaticString) -> Bool {
+            let range = range(index)
+            guard range.count == text.utf8CodeUnitCount else { return false }
+            let expected = UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount)
+            return buffer[range].elementsEqual(expected)
+        }
+
+        /// Field `index`, unescaped.
+        func string(_ index: Int) -> String { Record.text(buffer, range(index)) }
+
+        /// Field `index` as an optional value: `!` nil, `=value` the value; `@NAME` is handed to
+        /// `reference`; anything else is malformed.
+        func optional(_ index: Int, reference: (Substring) throws -> String) throws -> String? {
+            let range = range(index)
+            guard let marker = range.first.map({ buffer[$0] }) else { throw Malformed() }
+            switch marker {
+            case UInt8(ascii: "!") where range.count == 1: return nil
+            case UInt8(ascii: "="): return Record.text(buffer, range.dropFirst())
+            case UInt8(ascii: "@"): return try reference(Substring(Record.text(buffer, range.dropFirst())))
+            default: throw Malformed()
+            }
+        }
+
+        private static func text(_ buffer: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> String {
+            let bytes = UnsafeBufferPointer(rebasing: buffer[range])
+            let text = String(decoding: bytes, as: UTF8.self)
+            return bytes.contains(92) ? unescaping(Substring(text)) : text
+        }
+    }
+}
+
+/// Writes `StateText` records straight into bytes: a generation of thousands of records costs no
+/// String per field or per line. Produces exactly what `StateText.line` and `escape` produce.
+struct StateTextWriter {
+    private(set) var bytes: [UInt8] = []
+
+    init(capacity: Int = 4096) { bytes.reserveCapacity(capacity) }
+
+    /// Starts a record with its name (a plain word, never escaped).
+    mutating func record(_ name: StaticString) {
+        bytes.append(contentsOf: UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
+    }
+
+    /// A field, escaped.
+    mutating func field(_ text: String) {
+        bytes.append(9)
+        append(escaping: text)
+    }
+
+    /// A field written as given (numbers, `@REFERENCE`s, a checksum).
+    mutating func plainField(_ text: String) {
+        bytes.append(9)
+        bytes.append(contentsOf: text.utf8)
+    }
+
+    /// An optional value: `=value` escaped, or `!`.
+    mutating func optionalField(_ value: String?) {
+        guard let value else {
+            bytes += [9, UInt8(ascii: "!")]
+            return
+        }
+        bytes += [9, UInt8(ascii: "=")]
+        append(escaping: value)
+    }
+
+    mutating func endRecord() { bytes.append(10) }
+
+    /// Text that is already StateText (a whole record made by `StateText.line`).
+    mutating func plain(_ text: String) { bytes.append(contentsOf: text.utf8) }
+
+    private mutating func append(escaping text: String) {
+        var text = text
+        text.withUTF8 { utf8 in
+            guard utf8.contains(where: { $0 == 9 || $0 == 10 || $0 == 92 || $0 == 13 }) else {
+                bytes.append(contentsOf: utf8)
+                return
+            }
+            for byte in utf8 {
+                switch byte {
+                case 9: bytes += [92, UInt8(ascii: "t")]
+                case 10: bytes += [92, UInt8(ascii: "n")]
+                case 13: bytes += [92, UInt8(ascii: "r")]
+                case 92: bytes += [92, 92]
+                default: bytes.append(byte)
+                }
+            }
+        }
+    }
 }

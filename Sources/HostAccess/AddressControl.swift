@@ -15,8 +15,9 @@ public struct InterfaceAddress: Hashable, Sendable {
         self.label = label
     }
 
-    public var isIPv6: Bool { address.contains(":") }
-    public var cidr: String { "\(address)/\(prefixLength)" }
+    /// On bytes: asked of every address of every dump, and Character search was a tenth of a large run.
+    public var isIPv6: Bool { address.utf8.contains(UInt8(ascii: ":")) }
+    public var cidr: String { address + "/" + String(prefixLength) }
 }
 
 public enum AddressOperation: Hashable, Sendable {

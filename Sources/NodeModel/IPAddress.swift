@@ -14,8 +14,13 @@ public struct IPAddress: Hashable, Sendable, CustomStringConvertible, Comparable
     }
 
     public init?(_ text: String) {
+        if let v4 = Self.dottedQuad(text) {
+            family = .v4
+            bytes = v4
+            return
+        }
         var v4 = in_addr()
-        if !text.contains(":"), inet_pton(AF_INET, text, &v4) == 1 {
+        if !text.utf8.contains(UInt8(ascii: ":")), inet_pton(AF_INET, text, &v4) == 1 {
             family = .v4
             bytes = withUnsafeBytes(of: v4) { Array($0) }
             return
@@ -29,7 +34,46 @@ public struct IPAddress: Hashable, Sendable, CustomStringConvertible, Comparable
         return nil
     }
 
+    /// The four bytes of `a.b.c.d` in the form inet_pton accepts (four decimal numbers up to 255, no
+    /// leading zeros), or nil for anything else, which inet_pton then judges: a spec of a thousand VIPs
+    /// parses a thousand addresses.
+    private static func dottedQuad(_ text: String) -> [UInt8]? {
+        var result: [UInt8] = []
+        result.reserveCapacity(4)
+        var value = 0, digits = 0
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"):
+                if digits > 0 && value == 0 { return nil }   // a leading zero
+                value = value * 10 + Int(byte - 48)
+                digits += 1
+                if value > 255 { return nil }
+            case UInt8(ascii: ".") where digits > 0 && result.count < 3:
+                result.append(UInt8(value))
+                value = 0
+                digits = 0
+            default:
+                return nil
+            }
+        }
+        guard digits > 0, result.count == 3 else { return nil }
+        result.append(UInt8(value))
+        return result
+    }
+
     public var description: String {
+        if family == .v4 && bytes.count == 4 {
+            // inet_ntop's text, without its sprintf: written for every VIP of every run.
+            var out: [UInt8] = []
+            out.reserveCapacity(15)
+            for (position, byte) in bytes.enumerated() {
+                if position > 0 { out.append(UInt8(ascii: ".")) }
+                if byte >= 100 { out.append(48 + byte / 100) }
+                if byte >= 10 { out.append(48 + byte / 10 % 10) }
+                out.append(48 + byte % 10)
+            }
+            return String(decoding: out, as: UTF8.self)
+        }
         var buffer = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
         let af = family == .v4 ? AF_INET : AF_INET6
         bytes.withUnsafeBytes { _ = inet_ntop(af, $0.baseAddress, &buffer, socklen_t(buffer.count)) }

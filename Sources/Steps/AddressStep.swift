@@ -125,7 +125,9 @@ final class LabelPattern {
 
     func matches(_ label: String, device: String) -> Bool {
         let (prefix, suffix) = around(device)
-        guard label.utf8.count > prefix.utf8.count + suffix.utf8.count, label.hasPrefix(prefix), label.hasSuffix(suffix) else { return false }
+        // On bytes, not Characters: asked of every address on the host, every run.
+        guard label.utf8.count > prefix.utf8.count + suffix.utf8.count, label.utf8.starts(with: prefix.utf8),
+              label.utf8.reversed().starts(with: suffix.utf8.reversed()) else { return false }
         return label.utf8.dropFirst(prefix.utf8.count).dropLast(suffix.utf8.count).allSatisfy { $0 >= 48 && $0 <= 57 }
     }
 }

@@ -40,7 +40,13 @@ enum RepeatedOptions {
         return kept + arguments[end...]
     }
 
+    /// Compared on UTF-8 bytes: asked of every argument, thousands with a thousand `--vip` flags.
     private static func name(of argument: String) -> String? {
-        names.first { argument == $0 || argument.hasPrefix($0 + "=") }
+        let utf8 = argument.utf8
+        guard utf8.starts(with: "--".utf8) else { return nil }
+        return names.first { name in
+            utf8.starts(with: name.utf8)
+                && (utf8.count == name.utf8.count || utf8[utf8.index(utf8.startIndex, offsetBy: name.utf8.count)] == UInt8(ascii: "="))
+        }
     }
 }

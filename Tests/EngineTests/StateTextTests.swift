@@ -25,6 +25,35 @@ import TestSupport
         #expect(read.baseline["file \(awkward)"] == .some(awkward))
     }
 
+    /// Written into bytes without a String per field: still exactly the records older releases
+    /// wrote and read (a generation outlives the binary that wrote it).
+    @Test func aGenerationIsWrittenInTheFormatItAlwaysHad() throws {
+        let generation = Generation(number: 3, created: "2026-11-24T10:00:00Z", spec: "role: realserver\nvips: [\"192.0.2.10\"]\n",
+                                    summary: "realserver (dr)", steps: [
+                                        DesiredStep(name: "vips", kind: "address", desired: [Desired(subject: "lo 192.0.2.10/32", state: "lo:0")]),
+                                        DesiredStep(name: "files", kind: "file", desired: [Desired(subject: "/etc/a\tb", state: nil)])],
+                                    changes: [Change(kind: "address", subject: "lo 192.0.2.10/32", before: nil, after: "lo:0"),
+                                              Change(kind: "sysctl", subject: "net/ipv4/conf/all/arp_ignore", before: "0", after: "1")],
+                                    previous: nil)
+        let body = """
+            format\t2
+            generation\t3
+            created\t2026-11-24T10:00:00Z
+            summary\trealserver (dr)
+            spec\trole: realserver\\nvips: ["192.0.2.10"]\\n
+            step\tvips\taddress
+            desired\tlo 192.0.2.10/32\t=lo:0
+            step\tfiles\tfile
+            desired\t/etc/a\\tb\t!
+            change\taddress\tlo 192.0.2.10/32\t!\t=lo:0
+            change\tsysctl\tnet/ipv4/conf/all/arp_ignore\t=0\t=1
+            baseline\taddress lo 192.0.2.10/32\t!
+            baseline\tsysctl net/ipv4/conf/all/arp_ignore\t=0
+
+            """
+        #expect(generation.text == body + "end\t\(Checksum.fnv1a64(Array(body.utf8)))\n")
+    }
+
     @Test func theStoreFindsTheGenerationInForceByNameAndMarksRollbacks() throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }

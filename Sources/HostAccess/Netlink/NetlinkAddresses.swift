@@ -1,7 +1,8 @@
 internal import CNetlink
 import Glibc
 
-/// `AddressControl` over rtnetlink with libnl-route-3: one dump to read; changes sent as a `NetlinkBatch`.
+/// `AddressControl` over rtnetlink (a libnl socket; the messages are `AddressMessages`): one dump to
+/// read; changes sent as a `NetlinkBatch`.
 public final class NetlinkAddresses: AddressControl {
     private let socket: RouteSocket
     public init() throws {
@@ -23,78 +24,71 @@ public final class NetlinkAddresses: AddressControl {
         return result
     }
 
+    /// One RTM_GETADDR dump read straight from the socket (libnl's cache made an object per address
+    /// and inet_ntop formatted each with sprintf). A dump the kernel says a change interrupted is read again.
     private func dumpAddresses() throws -> [InterfaceAddress] {
-        var raw: OpaquePointer?
-        let rc = rtnl_addr_alloc_cache(socket.handle, &raw)
-        guard rc >= 0, let raw else { throw RouteSocket.error(rc, "listing", "interface addresses") }
-        let cache = NetlinkCache(raw)  // owned before anything else can throw
         let names = try indexToName()
-        return cache.withObjects { $0.compactMap { addr in
-            guard let local = rtnl_addr_get_local(addr), let text = Self.text(of: local) else { return nil }
-            let index = rtnl_addr_get_ifindex(addr)
-            return InterfaceAddress(
-                interface: names[index] ?? "if\(index)",
-                address: text,
-                prefixLength: Int(rtnl_addr_get_prefixlen(addr)),
-                label: rtnl_addr_get_label(addr).map { String(cString: $0) })
-        } }
+        for _ in 0..<3 {
+            var entries: [(index: Int32, address: InterfaceAddress)] = []
+            var interrupted = false
+            let sequence = nl_socket_use_seq(socket.handle)
+            var request = AddressMessages.dumpRequest(sequence: sequence, port: nl_socket_get_local_port(socket.handle))
+            let sent = request.withUnsafeMutableBytes { nl_sendto(socket.handle, $0.baseAddress, $0.count) }
+            if sent < 0 { throw RouteSocket.error(sent, "listing", "interface addresses") }
+            var receive = [UInt8](repeating: 0, count: 1 << 16)
+            let fd = nl_socket_get_fd(socket.handle)
+            while true {
+                let count = recv(fd, &receive, receive.count, Int32(MSG_TRUNC))
+                if count < 0 {
+                    if errno == EINTR { continue }
+                    throw HostError(operation: "listing", subject: "interface addresses", errno: errno)
+                }
+                guard count <= receive.count else {
+                    throw HostError(operation: "listing", subject: "interface addresses (a reply larger than 64 KiB)", errno: EMSGSIZE)
+                }
+                let part = receive.withUnsafeBytes { AddressMessages.parseDump(UnsafeRawBufferPointer(rebasing: $0[0..<count]), sequence: sequence) }
+                if part.error != 0 { throw HostError(operation: "listing", subject: "interface addresses", errno: -part.error) }
+                entries += part.addresses
+                interrupted = interrupted || part.interrupted
+                if part.done { break }
+            }
+            if interrupted { continue }
+            return entries.map { index, address in
+                var named = address
+                named.interface = names[index] ?? "if\(index)"
+                return named
+            }
+        }
+        throw HostError(operation: "listing", subject: "interface addresses (they kept changing during the dump)", errno: EAGAIN)
     }
 
     public func apply(_ operations: [AddressOperation]) throws {
         dump = nil
-        let failure = try NetlinkBatch.send(socket.handle, count: operations.count, what: "address") { index, sequence in
-            try makeMessage(operations[index], sequence: sequence)
+        let port = nl_socket_get_local_port(socket.handle)
+        let failure = try NetlinkBatch.sendAppending(socket.handle, count: operations.count, what: "address") { index, sequence, buffer in
+            let operation = operations[index]
+            try AddressMessages.appendRequest(operation, interfaceIndex: try interfaceIndex(operation), sequence: sequence,
+                                              port: port, to: &buffer)
         }
         if let failure {
             throw BatchFailure(index: failure.index, error: Self.error(operations[failure.index], errno: failure.errno))
         }
     }
 
-    private func makeMessage(_ operation: AddressOperation, sequence: UInt32) throws -> [UInt8] {
-        let (address, adding) = switch operation {
-        case .add(let address): (address, true)
-        case .remove(let address): (address, false)
+    private func interfaceIndex(_ operation: AddressOperation) throws -> Int32 {
+        let (address, operationName) = switch operation {
+        case .add(let address): (address, "adding")
+        case .remove(let address): (address, "removing")
         }
-        let request = try makeRequest(address, adding: adding)
-        defer { rtnl_addr_put(request) }
-        var message: OpaquePointer?
-        let rc = adding ? rtnl_addr_build_add_request(request, NLM_F_CREATE | NLM_F_EXCL, &message)
-                        : rtnl_addr_build_delete_request(request, 0, &message)
-        guard rc >= 0, let message else { throw RouteSocket.error(rc, adding ? "adding" : "removing", Self.subject(operation)) }
-        defer { nlmsg_free(message) }
-        nl_complete_msg(socket.handle, message)
-        nlmsg_hdr(message)!.pointee.nlmsg_seq = sequence
-        return NetlinkBatch.bytes(of: message)
-    }
-
-    private func makeRequest(_ address: InterfaceAddress, adding: Bool) throws -> OpaquePointer {
-        let operation = adding ? "adding" : "removing"
-        let subject = "\(address.cidr) on \(address.interface)"
         if try nameToIndex()[address.interface] == nil {
             // The device may have been created during this run (tunl0): look again once.
             namesByIndex = nil
             indexesByName = nil
         }
         guard let index = try nameToIndex()[address.interface] else {
-            throw HostError(operation: operation, subject: subject, errno: ENODEV)
+            throw HostError(operation: operationName, subject: "\(address.cidr) on \(address.interface)", errno: ENODEV)
         }
-        var local: OpaquePointer?
-        let rc = nl_addr_parse(address.cidr, AF_UNSPEC, &local)
-        guard rc >= 0, let local else { throw RouteSocket.error(rc, "parsing", address.cidr) }
-        defer { nl_addr_put(local) }
-        guard let request = rtnl_addr_alloc() else {
-            throw HostError(operation: operation, subject: subject, errno: ENOMEM)
-        }
-        rtnl_addr_set_ifindex(request, index)
-        rtnl_addr_set_family(request, nl_addr_get_family(local))
-        let set = rtnl_addr_set_local(request, local)
-        if set < 0 { rtnl_addr_put(request); throw RouteSocket.error(set, operation, subject) }
-        rtnl_addr_set_prefixlen(request, Int32(address.prefixLength))
-        if let label = address.label, !address.isIPv6 {
-            let labelled = rtnl_addr_set_label(request, label)
-            if labelled < 0 { rtnl_addr_put(request); throw RouteSocket.error(labelled, operation, subject) }
-        }
-        return request
+        return index
     }
 
     private static func subject(_ operation: AddressOperation) -> String {
@@ -124,14 +118,5 @@ public final class NetlinkAddresses: AddressControl {
         let result = Dictionary(try indexToName().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
         indexesByName = result
         return result
-    }
-
-    /// inet_ntop of the address bytes, so the text matches what the model canonicalises to.
-    private static func text(of address: OpaquePointer) -> String? {
-        let family = nl_addr_get_family(address)
-        guard family == AF_INET || family == AF_INET6, let bytes = nl_addr_get_binary_addr(address) else { return nil }
-        var buffer = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
-        guard inet_ntop(family, bytes, &buffer, socklen_t(buffer.count)) != nil else { return nil }
-        return buffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
     }
 }

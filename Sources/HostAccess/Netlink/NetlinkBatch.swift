@@ -23,11 +23,23 @@ enum NetlinkBatch {
     /// its index and errno.
     static func send(_ socket: OpaquePointer, count: Int, what: String,
                      message: (Int, UInt32) throws -> [UInt8]) throws -> (index: Int, errno: Int32)? {
+        try sendAppending(socket, count: count, what: what) { index, sequence, buffer in
+            let bytes = try message(index, sequence)
+            buffer += bytes
+            buffer.append(contentsOf: repeatElement(0, count: (4 - bytes.count % 4) % 4))
+        }
+    }
+
+    /// The same, with each request appended by `append(index, sequence, &buffer)` straight into the
+    /// window's buffer (4-byte aligned).
+    static func sendAppending(_ socket: OpaquePointer, count: Int, what: String,
+                              append: (Int, UInt32, inout [UInt8]) throws -> Void) throws -> (index: Int, errno: Int32)? {
         var firstFailure: (Int, Int32)?
+        var buffer: [UInt8] = []
         var start = 0
         while start < count {
             let end = min(start + window, count)
-            if let failure = try sendWindow(socket, start..<end, what: what, message: message), firstFailure == nil {
+            if let failure = try sendWindow(socket, start..<end, what: what, buffer: &buffer, append: append), firstFailure == nil {
                 firstFailure = failure
             }
             start = end
@@ -35,15 +47,14 @@ enum NetlinkBatch {
         return firstFailure
     }
 
-    private static func sendWindow(_ socket: OpaquePointer, _ range: Range<Int>, what: String,
-                                   message: (Int, UInt32) throws -> [UInt8]) throws -> (Int, Int32)? {
-        var buffer: [UInt8] = []
+    private static func sendWindow(_ socket: OpaquePointer, _ range: Range<Int>, what: String, buffer: inout [UInt8],
+                                   append: (Int, UInt32, inout [UInt8]) throws -> Void) throws -> (Int, Int32)? {
+        buffer.removeAll(keepingCapacity: true)
         var sequenceToIndex: [UInt32: Int] = [:]
+        sequenceToIndex.reserveCapacity(range.count)
         for index in range {
             let sequence = nl_socket_use_seq(socket)
-            let bytes = try message(index, sequence)
-            buffer += bytes
-            buffer.append(contentsOf: repeatElement(0, count: (4 - bytes.count % 4) % 4))
+            try append(index, sequence, &buffer)
             sequenceToIndex[sequence] = index
         }
         let sent = buffer.withUnsafeMutableBytes { nl_sendto(socket, $0.baseAddress, $0.count) }
