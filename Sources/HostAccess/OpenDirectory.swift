@@ -153,8 +153,13 @@ public final class OpenDirectory {
         guard fstat(file, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
             throw HostError(operation: "refusing to append to", subject: "\(path(of: name)), which is not a regular file", errno: EINVAL)
         }
+        // Empty: this call made it (or an earlier one left it empty). Its name must reach the disk too,
+        // or a synced record could still vanish with the directory entry after a crash.
+        let isNew = info.st_size == 0
         try DurableFiles.writeAll(file, bytes, path: path(of: name))
-        if sync && fdatasync(file) != 0 { throw HostError(operation: "syncing", subject: path(of: name), errno: errno) }
+        guard sync else { return }
+        if fdatasync(file) != 0 { throw HostError(operation: "syncing", subject: path(of: name), errno: errno) }
+        if isNew && fsync(descriptor) != 0 { throw HostError(operation: "syncing the directory of", subject: path(of: name), errno: errno) }
     }
 
     /// Removes the entry `name` (a file or a link, never what a link points to); nothing there is fine.
