@@ -39,7 +39,7 @@ public struct NodeAgent {
             let (plan, _) = try makePlan(spec, role, host, current)
             return PlanReport(changes: ReportedChange.list(plan.changes, host.drivers), interruptedRun: journal.exists,
                               foreignFiles: Self.foreignFiles(plan, current),
-                              rebootSurvival: RebootSurvival.lines(spec, root: environment.root.root))
+                              rebootSurvival: RebootSurvival.lines(spec, root: environment.root.root, moduleParameter: environment.moduleParameter))
         }
     }
 
@@ -77,7 +77,7 @@ public struct NodeAgent {
                 .run(plan, header: .init(command: .setup, generation: number),
                      commits: Self.reloads(plan.changes, role, environment.root, notes: { notes = $0 }) + [record])
             return RunReport(changes: ReportedChange.list(plan.changes, host.drivers), generation: number, recovery: recovery, notes: notes,
-                             rebootSurvival: RebootSurvival.lines(spec, root: environment.root.root))
+                             rebootSurvival: RebootSurvival.lines(spec, root: environment.root.root, moduleParameter: environment.moduleParameter))
         }
     }
 
@@ -429,8 +429,10 @@ private struct Host {
 
     init(_ environment: NodeEnvironment, drainSeconds: Int) throws {
         let handle = IPVSHandle(environment.ipvs)
-        view = HostView(addresses: try environment.addresses(), links: try environment.links(), routes: try environment.routes(),
-                        packetFilter: environment.packetFilter(), ipvs: handle)
+        var view = HostView(addresses: try environment.addresses(), links: try environment.links(), routes: try environment.routes(),
+                            packetFilter: environment.packetFilter(), ipvs: handle)
+        view.kernelRelease = environment.kernelRelease()
+        self.view = view
         ipvs = IPVSDriver(handle)
         ipvs.onDrain = environment.progress
         ipvs.drainSeconds = drainSeconds

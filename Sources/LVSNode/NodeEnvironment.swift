@@ -16,6 +16,9 @@ public struct NodeEnvironment {
     public let mayChangeNetwork: () -> Bool
     /// Said while a run waits (a real server draining); the command line prints it.
     public var progress: (String) -> Void = { _ in }
+    /// The running kernel's release and its loaded modules' parameters (tests hand in others).
+    public var kernelRelease: () -> String = { KernelInfo.release() }
+    public var moduleParameter: (_ module: String, _ parameter: String) -> String? = { KernelInfo.moduleParameter($0, $1) }
 
     public init(root: HostRoot, stateDirectory: String? = nil,
                 addresses: @escaping () throws -> AddressControl,

@@ -10,6 +10,11 @@ enum IPVSStep {
     static let kind = "ipvs"
 
     static func desired(_ step: Role.Step, spec: NodeSpec, host: HostView) throws -> DesiredStep {
+        // `only: timeouts`: the connection timeouts alone (keepalived holds the table).
+        if try step.setting("only").map({ try $0.string("only") }) == "timeouts" {
+            guard let timeouts = spec.ipvs?.timeouts else { return DesiredStep(name: step.name, kind: IPVSDriver.kindName, desired: []) }
+            return DesiredStep(name: step.name, kind: IPVSDriver.kindName, desired: [try Self.timeouts(timeouts, try host.ipvs.control())])
+        }
         guard let ipvs = spec.ipvs, !ipvs.services.isEmpty || ipvs.ownsTable || ipvs.timeouts != nil else {
             return DesiredStep(name: step.name, kind: IPVSDriver.kindName, desired: [])
         }
@@ -39,15 +44,17 @@ enum IPVSStep {
             desired += foreignServers.map { Desired(subject: IPVSDriver.subject($0), state: nil) }
             desired += foreign.map { Desired(subject: IPVSDriver.subject($0), state: nil) }
         }
-        if let timeouts = ipvs.timeouts {
-            // 0 keeps the kernel's value, as `ipvsadm --set` does.
-            let now = try control.timeouts()
-            let values = IPVSTimeouts(tcp: timeouts.tcp > 0 ? UInt32(timeouts.tcp) : now.tcp,
-                                      tcpFin: timeouts.tcpFin > 0 ? UInt32(timeouts.tcpFin) : now.tcpFin,
-                                      udp: timeouts.udp > 0 ? UInt32(timeouts.udp) : now.udp)
-            desired.append(Desired(subject: IPVSDriver.timeoutsSubject, state: IPVSDriver.state(values)))
-        }
+        if let timeouts = ipvs.timeouts { desired.append(try Self.timeouts(timeouts, control)) }
         return DesiredStep(name: step.name, kind: IPVSDriver.kindName, desired: desired)
+    }
+
+    /// The spec's timeouts; 0 keeps the kernel's value, as `ipvsadm --set` does.
+    static func timeouts(_ timeouts: ConnectionTimeouts, _ control: IPVSControl) throws -> Desired {
+        let now = try control.timeouts()
+        let values = IPVSTimeouts(tcp: timeouts.tcp > 0 ? UInt32(timeouts.tcp) : now.tcp,
+                                  tcpFin: timeouts.tcpFin > 0 ? UInt32(timeouts.tcpFin) : now.tcpFin,
+                                  udp: timeouts.udp > 0 ? UInt32(timeouts.udp) : now.udp)
+        return Desired(subject: IPVSDriver.timeoutsSubject, state: IPVSDriver.state(values))
     }
 
     /// The kernel's form of a service of the spec.

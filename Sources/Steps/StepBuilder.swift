@@ -36,7 +36,7 @@ public struct StepBuilder {
                 if [FileStep.fileKind, FileStep.symlinkKind, TcpMssStep.kind, FirewallMarkStep.kind].contains(step.kind) && values == nil {
                     values = context.values(spec, earlier: steps)
                 }
-                let built = try build(step, host: host, values: values ?? [:])
+                let built = try build(step, host: host, values: values ?? [:], earlier: steps)
                 if built.kind == LinkDriver.kindName { host.devicesCreatedEarlier.formUnion(built.desired.map(\.subject)) }
                 steps.append(built)
             } catch let error as SpecError {
@@ -51,7 +51,7 @@ public struct StepBuilder {
 
     /// `values`: the template context, from the steps before the first file step (file steps come
     /// after the live-state steps whose results they write down).
-    private func build(_ step: Role.Step, host: HostView, values: [String: Any]) throws -> DesiredStep {
+    private func build(_ step: Role.Step, host: HostView, values: [String: Any], earlier: [DesiredStep]) throws -> DesiredStep {
         let previousStep = previous.first { $0.name == step.name }
         switch step.kind {
         case AddressStep.vipKind, AddressStep.interfaceKind:
@@ -77,7 +77,7 @@ public struct StepBuilder {
                 throw SpecError(step.location, "step '\(step.name)': \(error)")
             }
         case SysctlStep.kind:
-            return try SysctlStep.desired(step, spec: spec)
+            return try SysctlStep.desired(step, spec: spec, host: host, earlier: earlier)
         case IPVSStep.kind:
             return try IPVSStep.desired(step, spec: spec, host: host)
         default:

@@ -117,6 +117,7 @@ import TestSupport
     @Test func aRefusedRequestUndoesTheWholeRun() throws {
         let node = FakeNode()
         try Self.addForeign(node.ipvs)
+        node.kernel.loadIPVS()   // loading the module is not lvs-node's change to undo
         let before = (node.ipvs.snapshot, node.kernel.snapshot)
         node.ipvs.failing = { operation in
             if case .addDestination(let server) = operation, server.address == "192.0.2.12" { return ENOMEM }
@@ -155,6 +156,7 @@ import TestSupport
     @Test func aSchedulerTheKernelCannotLoadIsRefusedBeforeAnyChange() throws {
         let node = FakeNode()
         node.ipvs.schedulers.remove("wrr")
+        node.kernel.loadIPVS()   // loading the module is not lvs-node's change to undo
         let before = node.kernel.snapshot
         #expect(throws: MissingKernelFeature.self) { try node.agent.setup(try Self.director(Self.web)) }
         #expect(node.ipvs.requests.isEmpty && node.kernel.snapshot == before)
@@ -265,6 +267,7 @@ import TestSupport
         let node = FakeNode(interfaces: ["lo", interface])
         try FileManager.default.createDirectory(atPath: node.directory.file("run"), withIntermediateDirectories: true)
         #expect(mkfifo(node.directory.file("run/keepalived.pid"), 0o600) == 0)
+        node.kernel.loadIPVS()   // loading the module is not lvs-node's change to undo
         let before = node.kernel.snapshot
         #expect(throws: HostError.self) {
             try node.agent.setup(try SpecInput.fromYAML("role: director\npersist: none\ninit: none\n" + Self.web + """

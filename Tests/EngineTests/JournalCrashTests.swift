@@ -30,7 +30,7 @@ import TestSupport
         lazy var watchedIPVS = WatchedIPVS(ipvs, world: self)
         let directory = TemporaryDirectory()
         var root: String { directory.file("root") }
-        var ipvsHandle: IPVSHandle { IPVSHandle { [unowned self] in self.watchedIPVS } }
+        var ipvsHandle: IPVSHandle { IPVSHandle { [unowned self] in self.kernel.loadIPVS(); return self.watchedIPVS } }
         var drivers: Drivers {
             Drivers([AddressDriver(kernel), SysctlDriver(kernel), LinkDriver(kernel), RouteDriver(kernel), NftablesDriver(kernel),
                      IPVSDriver(ipvsHandle), FileDriver(root: HostRoot(root))])
@@ -183,6 +183,7 @@ import TestSupport
         let foreign = IPVSServiceKey.address(.udp, address: "203.0.113.5", port: 53)
         try world.ipvs.apply([.addService(IPVSService(key: foreign, scheduler: "rr")),
                               .addDestination(IPVSDestination(service: foreign, address: "203.0.113.6", port: 53, forwarding: .nat, weight: 1))])
+        world.kernel.loadIPVS()   // the table above is the module's: its sysctls exist before the run
         let original = world.host
         let points = try crashPoints(world, try SpecInput.fromYAML(Self.director, source: "director.yaml"))
         let ipvsPoints = points.filter { $0.name.hasPrefix("before IPVS request") }
