@@ -34,7 +34,7 @@ public struct NodeAgent {
     public func plan(_ input: SpecInput) throws -> PlanReport {
         let (spec, role) = try resolve(input)
         return try FileLock.withLock(lockPath, .shared, wait: lockWait) {
-            let host = try Host(environment, drainSeconds: spec.ipvs?.drainSeconds ?? 0)
+            let host = try Host(environment)
             let current = try generations.current()
             let (plan, _) = try makePlan(spec, role, host, current)
             return PlanReport(changes: ReportedChange.list(plan.changes, host.drivers), interruptedRun: journal.exists,
@@ -52,33 +52,45 @@ public struct NodeAgent {
         if !DurableFiles.exists(environment.stateDirectory) {
             // A first run checks the spec against the host before it creates even the state directory,
             // so bad input leaves nothing behind. It plans again under the lock.
-            let (plan, _) = try makePlan(spec, role, try Host(environment, drainSeconds: 0), nil)
+            let (plan, _) = try makePlan(spec, role, try Host(environment), nil)
             if !force { try Self.refuseForeignFiles(plan, nil) }
         }
-        return try underChangeLock(drainSeconds: spec.ipvs?.drainSeconds ?? 0) { host, recovery in
-            let current = try generations.current()
-            let (plan, steps) = try makePlan(spec, role, host, current)
-            if !force { try Self.refuseForeignFiles(plan, current) }
-            try ServiceReload.preflight(role: role, root: environment.root, changes: plan.changes)
-            if plan.isEmpty && current?.steps == steps {
-                return RunReport(changes: [], generation: nil, recovery: recovery)
+        return try underChangeLock { host, recovery in
+            var report = try setupRun(spec, role, host, recovery: recovery, force: force)
+            // Draining real servers are a generation of their own (at weight 0, with their deadline):
+            // wait under the lock until one is done, then run again, which lets go of it.
+            while case let draining = IPVSDrainStep.draining(try generations.current()?.steps ?? []), !draining.isEmpty {
+                try host.ipvs.awaitDrain(draining)
+                report.append(try setupRun(spec, role, host, recovery: .nothingToDo, force: force))
             }
-            let number = try generations.nextNumber()
-            var generation = Generation(number: number, created: Clock.now(), spec: spec.yaml, summary: Self.summary(spec),
-                                        steps: steps, changes: plan.changes, previous: current)
-            generation.specIsPrivate = spec.ha?.password != nil
-            if generation.specIsPrivate { generation.maskedSpec = spec.maskedYAML }
-            let recorded = generation
-            var notes: [String] = []
-            let record = Commit("recording generation \(number)",
-                                perform: { try generations.save(recorded, isPrivate: host.drivers.isPrivate) },
-                                retract: { try generations.retract(recorded) })
-            try Executor(drivers: host.drivers, journal: journal)
-                .run(plan, header: .init(command: .setup, generation: number),
-                     commits: Self.reloads(plan.changes, role, environment.root, notes: { notes = $0 }) + [record])
-            return RunReport(changes: ReportedChange.list(plan.changes, host.drivers), generation: number, recovery: recovery, notes: notes,
-                             rebootSurvival: RebootSurvival.lines(spec, root: environment.root.root, moduleParameter: environment.moduleParameter))
+            return report
         }
+    }
+
+    /// One planned, journaled run of `setup` and the generation it makes (none when nothing changes).
+    private func setupRun(_ spec: NodeSpec, _ role: Role, _ host: Host, recovery: Recovery.Outcome, force: Bool) throws -> RunReport {
+        let current = try generations.current()
+        let (plan, steps) = try makePlan(spec, role, host, current)
+        if !force { try Self.refuseForeignFiles(plan, current) }
+        try ServiceReload.preflight(role: role, root: environment.root, changes: plan.changes)
+        if plan.isEmpty && current?.steps == steps {
+            return RunReport(changes: [], generation: nil, recovery: recovery)
+        }
+        let number = try generations.nextNumber()
+        var generation = Generation(number: number, created: Clock.now(), spec: spec.yaml, summary: Self.summary(spec),
+                                    steps: steps, changes: plan.changes, previous: current)
+        generation.specIsPrivate = spec.ha?.password != nil
+        if generation.specIsPrivate { generation.maskedSpec = spec.maskedYAML }
+        let recorded = generation
+        var notes: [String] = []
+        let record = Commit("recording generation \(number)",
+                            perform: { try generations.save(recorded, isPrivate: host.drivers.isPrivate) },
+                            retract: { try generations.retract(recorded) })
+        try Executor(drivers: host.drivers, journal: journal)
+            .run(plan, header: .init(command: .setup, generation: number),
+                 commits: Self.reloads(plan.changes, role, environment.root, notes: { notes = $0 }) + [record])
+        return RunReport(changes: ReportedChange.list(plan.changes, host.drivers), generation: number, recovery: recovery, notes: notes,
+                         rebootSurvival: RebootSurvival.lines(spec, root: environment.root.root, moduleParameter: environment.moduleParameter))
     }
 
     /// Undoes the newest generation in force.
@@ -102,12 +114,12 @@ public struct NodeAgent {
     /// any rollback and leaves the older ones in force.
     public func rollback(to target: RollbackTarget) throws -> RollbackReport {
         try requireNetAdmin()
-        return try underChangeLock(drainSeconds: 0) { firstHost, recovery in
+        return try underChangeLock { firstHost, recovery in
             let floor = try floorNumber(target)
             var runs: [RunReport] = []
             while let generation = try generations.current(), generation.number > floor {
                 // A fresh view of the host for each run after the first: nothing cached from the last.
-                let host = runs.isEmpty ? firstHost : try Host(environment, drainSeconds: 0)
+                let host = runs.isEmpty ? firstHost : try Host(environment)
                 var report: RunReport
                 do {
                     report = try rollBack(generation, host)
@@ -129,7 +141,7 @@ public struct NodeAgent {
     /// the ones before it would leave it; touches nothing.
     public func planRollback(to target: RollbackTarget) throws -> RollbackReport {
         try FileLock.withLock(lockPath, .shared, wait: lockWait) {
-            let host = try Host(environment, drainSeconds: 0)
+            let host = try Host(environment)
             let floor = try floorNumber(target)
             let simulated = Drivers(host.all.map { SimulatedDriver($0) })
             var runs: [RunReport] = []
@@ -185,7 +197,7 @@ public struct NodeAgent {
     }
 
     private func unlockedStatus() throws -> StatusReport {
-        let host = try Host(environment, drainSeconds: 0)
+        let host = try Host(environment)
         let interrupted = try Recovery.pending(journal: journal, generations: generations, drivers: host.drivers)
         var report = StatusReport(generation: try generations.current(), driftChanges: [], interruptedRun: interrupted)
         if case .undo(_, _, _, let changes)? = interrupted {
@@ -204,7 +216,8 @@ public struct NodeAgent {
         if !ipvs.isEmpty {
             let control = try host.view.ipvs.control()
             let wanted = Dictionary(ipvs.map { ($0.subject, $0.state) }, uniquingKeysWith: { first, _ in first })
-            report.ipvsTable = IPVSTable.lines(services: try control.services(), destinations: try control.destinations(), wanted: wanted)
+            report.ipvsTable = IPVSTable.lines(services: try control.services(), destinations: try control.destinations(), wanted: wanted,
+                                               draining: IPVSDrainStep.draining(generation.steps))
         }
         return report
     }
@@ -318,7 +331,7 @@ public struct NodeAgent {
 
     private func runLive(_ command: Journal.Header.Command, _ target: @escaping (DesiredStep, Generation) -> DesiredStep) throws -> RunReport {
         try requireNetAdmin()
-        return try underChangeLock(drainSeconds: 0) { host, recovery in
+        return try underChangeLock { host, recovery in
             guard let generation = try generations.current() else {
                 return RunReport(changes: [], generation: nil, recovery: recovery)
             }
@@ -335,8 +348,9 @@ public struct NodeAgent {
         let previous = current?.steps ?? []
         let context = RenderContext(binary: Self.executablePath(), root: environment.root.root,
                                     stateDirectory: environment.stateDirectory)
-        let steps = try StepBuilder(spec: spec, previous: previous, host: host.view,
-                                    renderer: environment.templateRenderer, context: context).desiredSteps(for: role)
+        var builder = StepBuilder(spec: spec, previous: previous, host: host.view, renderer: environment.templateRenderer, context: context)
+        builder.baseline = current?.baseline ?? [:]
+        let steps = try builder.desiredSteps(for: role)
         let plan = try Planner.plan(steps, previous: previous, baseline: current?.baseline ?? [:], drivers: host.drivers)
         if let missing = SysctlDriver.missing(in: plan) { throw missing }
         return (plan, steps)
@@ -349,7 +363,7 @@ public struct NodeAgent {
     /// Holds the state directory's lock for `body`, having first finished what an interrupted run
     /// left: recovery comes before any plan or refusal, because the interrupted run may have
     /// written the very files a refusal would complain about.
-    private func underChangeLock<T>(drainSeconds: Int, _ body: (Host, Recovery.Outcome) throws -> T) throws -> T {
+    private func underChangeLock<T>(_ body: (Host, Recovery.Outcome) throws -> T) throws -> T {
         do {
             // Readable by anyone: what is private lives in its 0600 files and in private/ (0700).
             try DurableFiles.makeDirectories(environment.stateDirectory, mode: 0o755)
@@ -357,7 +371,7 @@ public struct NodeAgent {
             throw StateDirectoryUnusable(path: environment.stateDirectory, error: error)
         }
         return try FileLock.withLock(lockPath, .exclusive, wait: lockWait) {
-            let host = try Host(environment, drainSeconds: drainSeconds)
+            let host = try Host(environment)
             let recovery = try Recovery.recover(journal: journal, generations: generations, drivers: host.drivers)
             return try body(host, recovery)
         }
@@ -427,7 +441,7 @@ private struct Host {
     /// Every driver, for a dry run that simulates them.
     let all: [Driver]
 
-    init(_ environment: NodeEnvironment, drainSeconds: Int) throws {
+    init(_ environment: NodeEnvironment) throws {
         let handle = IPVSHandle(environment.ipvs)
         var view = HostView(addresses: try environment.addresses(), links: try environment.links(), routes: try environment.routes(),
                             packetFilter: environment.packetFilter(), ipvs: handle)
@@ -435,7 +449,6 @@ private struct Host {
         self.view = view
         ipvs = IPVSDriver(handle)
         ipvs.onDrain = environment.progress
-        ipvs.drainSeconds = drainSeconds
         all = [AddressDriver(view.addresses), LinkDriver(view.links), RouteDriver(view.routes), NftablesDriver(view.packetFilter),
                SysctlDriver(try environment.sysctls()), ipvs, FileDriver(root: environment.root)]
         drivers = Drivers(all)

@@ -9,7 +9,9 @@ import NodeModel
 enum IPVSStep {
     static let kind = "ipvs"
 
-    static func desired(_ step: Role.Step, spec: NodeSpec, host: HostView) throws -> DesiredStep {
+    /// `previous`: the steps of the generation in force; what they hold is lvs-node's, not foreign
+    /// (the planner or the drain step lets it go).
+    static func desired(_ step: Role.Step, spec: NodeSpec, host: HostView, previous: [DesiredStep] = []) throws -> DesiredStep {
         // `only: timeouts`: the connection timeouts alone (keepalived holds the table).
         if try step.setting("only").map({ try $0.string("only") }) == "timeouts" {
             guard let timeouts = spec.ipvs?.timeouts else { return DesiredStep(name: step.name, kind: IPVSDriver.kindName, desired: []) }
@@ -39,7 +41,8 @@ enum IPVSStep {
             }
         }
         if ipvs.ownsTable {
-            let foreign = try control.services().filter { !wanted.contains($0.key) }.map(\.key)
+            let ours = Set(previous.filter { $0.kind == IPVSDriver.kindName }.flatMap { $0.desired.map(\.subject) })
+            let foreign = try control.services().filter { !wanted.contains($0.key) && !ours.contains(IPVSDriver.subject($0.key)) }.map(\.key)
             let foreignServers = try control.destinations().filter { foreign.contains($0.service) }
             desired += foreignServers.map { Desired(subject: IPVSDriver.subject($0), state: nil) }
             desired += foreign.map { Desired(subject: IPVSDriver.subject($0), state: nil) }

@@ -12,6 +12,11 @@ public struct StepBuilder {
     public let host: HostView
     public let renderer: TemplateRenderer
     public let context: RenderContext
+    /// The generation in force's subjects as they were before lvs-node (`Generation.baseline`): a
+    /// draining real server is one lvs-node added.
+    public var baseline: [String: String?] = [:]
+    /// The wall clock, in seconds since 1970 (drain deadlines).
+    public var now: () -> Int = DrainDeadline.now
 
     /// `spec.persist` and `spec.initSystem` must already be resolved from `auto`.
     public init(spec: NodeSpec, previous: [DesiredStep], host: HostView,
@@ -24,7 +29,7 @@ public struct StepBuilder {
     }
 
     public static let kinds = [SysctlStep.kind, AddressStep.vipKind, AddressStep.interfaceKind, TunnelDeviceStep.kind,
-                               RouteStep.defaultKind, RouteStep.staticKind, TcpMssStep.kind, IPVSStep.kind, FirewallMarkStep.kind, FileStep.fileKind, FileStep.symlinkKind]
+                               RouteStep.defaultKind, RouteStep.staticKind, TcpMssStep.kind, IPVSStep.kind, IPVSDrainStep.kind, FirewallMarkStep.kind, FileStep.fileKind, FileStep.symlinkKind]
 
     public func desiredSteps(for role: Role) throws -> [DesiredStep] {
         var errors: [SpecError] = []
@@ -35,6 +40,11 @@ public struct StepBuilder {
             do {
                 if [FileStep.fileKind, FileStep.symlinkKind, TcpMssStep.kind, FirewallMarkStep.kind].contains(step.kind) && values == nil {
                     values = context.values(spec, earlier: steps)
+                }
+                if step.kind == IPVSDrainStep.kind {
+                    steps += try IPVSDrainStep.desired(step, spec: spec, previous: previous, baseline: baseline, earlier: steps,
+                                                       host: host, now: now())
+                    continue
                 }
                 let built = try build(step, host: host, values: values ?? [:], earlier: steps)
                 if built.kind == LinkDriver.kindName { host.devicesCreatedEarlier.formUnion(built.desired.map(\.subject)) }
@@ -79,7 +89,7 @@ public struct StepBuilder {
         case SysctlStep.kind:
             return try SysctlStep.desired(step, spec: spec, host: host, earlier: earlier)
         case IPVSStep.kind:
-            return try IPVSStep.desired(step, spec: spec, host: host)
+            return try IPVSStep.desired(step, spec: spec, host: host, previous: previous)
         default:
             throw SpecError(step.location, "step '\(step.name)' has the unknown kind '\(step.kind)'; the kinds are: \(Self.kinds.joined(separator: ", "))")
         }
