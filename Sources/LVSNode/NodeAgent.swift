@@ -55,16 +55,25 @@ public struct NodeAgent {
             let (plan, _) = try makePlan(spec, role, try Host(environment), nil)
             if !force { try Self.refuseForeignFiles(plan, nil) }
         }
-        return try underChangeLock { host, recovery in
-            var report = try setupRun(spec, role, host, recovery: recovery, force: force)
-            // Draining real servers are a generation of their own (at weight 0, with their deadline):
-            // wait under the lock until one is done, then run again, which lets go of it.
-            while case let draining = IPVSDrainStep.draining(try generations.current()?.steps ?? []), !draining.isEmpty {
-                try host.ipvs.awaitDrain(draining)
-                report.append(try setupRun(spec, role, host, recovery: .nothingToDo, force: force))
+        var report = try underChangeLock { host, recovery in try setupRun(spec, role, host, recovery: recovery, force: force) }
+        // Draining real servers are a generation of their own (at weight 0, with their deadline). Wait
+        // without the lock (status and plan may look meanwhile) until one is done, then run again,
+        // which lets go of it; a run that made another generation meanwhile has taken the drain over.
+        let relock = NodeAgent(environment, lockWait: max(lockWait, 60))
+        while let current = try FileLock.withLock(lockPath, .shared, wait: relock.lockWait, { try generations.current() }),
+              case let draining = IPVSDrainStep.draining(current.steps), !draining.isEmpty {
+            try Host(environment).ipvs.awaitDrain(draining)
+            let next = try relock.underChangeLock { host, recovery -> RunReport? in
+                guard try generations.current()?.number == current.number else { return nil }
+                return try setupRun(spec, role, host, recovery: recovery, force: force)
             }
-            return report
+            guard let next else {
+                environment.progress("another run changed the host while the drain waited; it carries the drain on")
+                break
+            }
+            report.append(next)
         }
+        return report
     }
 
     /// One planned, journaled run of `setup` and the generation it makes (none when nothing changes).

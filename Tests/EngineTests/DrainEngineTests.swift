@@ -46,12 +46,25 @@ import TestSupport
         setConnections(node, active: 0, inactive: 2)   // UDP flows and closing TCP ones count as inactive
         let start = node.ipvs.requests.count
         var weightWhileWaiting: Int32?
-        afterDumps(node, 8) {
-            weightWhileWaiting = self.server(node)?.weight
-            self.setConnections(node, active: 0, inactive: 0)
+        var statusWhileWaiting: [String] = []
+        var dumps = 0
+        var looking = false
+        node.ipvs.beforeDump = {
+            dumps += 1
+            // status may look while setup waits (it holds the lock only while it changes something).
+            if statusWhileWaiting.isEmpty && !looking {
+                looking = true
+                if let status = try? NodeAgent(node.environment, lockWait: 0).status() { statusWhileWaiting = status.ipvsTable }
+                looking = false
+            }
+            if dumps == 12 {
+                weightWhileWaiting = self.server(node)?.weight
+                self.setConnections(node, active: 0, inactive: 0)
+            }
         }
         let report = try node.agent.setup(try Self.spec(drain: 60))
         #expect(weightWhileWaiting == 0)
+        #expect(statusWhileWaiting.contains { $0.contains("192.0.2.12:80") && $0.contains("[draining until ") }, "\(statusWhileWaiting)")
         #expect(server(node) == nil)
         #expect(report.lines == ["~ IPVS real server 192.0.2.12:80 of tcp 192.0.2.10:80: dr weight 1 → dr weight 0",
                                  "- IPVS real server 192.0.2.12:80 of tcp 192.0.2.10:80 (dr weight 0)"], "\(report.lines)")
