@@ -225,3 +225,29 @@ import TestSupport
         #expect(throws: EngineError.self) { try journal.load() }
     }
 }
+
+extension JournalCrashTests {
+    /// A run killed while it wrote a file into a directory it had just made (the temporary copy
+    /// written, not yet renamed into place): recovery removes the copy and the directory, so
+    /// rollback leaves no directory lvs-node made. Found by the lab's crash scenario once the
+    /// director wrote /etc/modules-load.d/lvs-node.conf (recovery put the file back first, while the
+    /// copy still kept its directory from being empty, then removed the copy).
+    @Test func aFileKilledBeforeItsRenameLeavesNoDirectoryBehind() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let root = directory.file("root")
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        let files = FileDriver(root: HostRoot(root))
+        let subject = "/etc/modules-load.d/lvs-node.conf"
+        let before = try files.read([subject])[0]
+        let journal = Journal(path: directory.file("journal"))
+        try journal.begin(.init(command: .setup, generation: 1))
+        try journal.intent(step: "modules-load", changes: [Change(kind: FileDriver.kindName, subject: subject, before: before,
+                                                                   after: FileDriver.fileState(mode: 0o644, content: "ip_vs\n"))])
+        try FileManager.default.createDirectory(atPath: root + "/etc/modules-load.d", withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: root + subject + ".lvs-node-tmp", contents: Data("ip_vs\n".utf8))
+        let generations = GenerationStore(directory: directory.file("generations"))
+        _ = try Recovery.recover(journal: journal, generations: generations, drivers: Drivers([files]))
+        #expect(!FileManager.default.fileExists(atPath: root + "/etc"), "\(directory.tree().keys.sorted())")
+    }
+}
