@@ -3,7 +3,8 @@ import HostAccess
 import NodeModel
 
 /// Role step `kind: sysctl`: a table of kernel parameters and their values; `{interface}` in a name
-/// is the spec's interface.
+/// is the spec's interface. A value may carry its own reason: `NAME: {value: "1", why: …}` (one
+/// step, so one pair of journal records, for many settings each with its why).
 ///
 /// - `kernel-older-than: {"5.9": {NAME: VALUE}}`: values for a running kernel older than that release.
 /// - The spec's `kernel.sysctls` replace the value of a name the step sets; the step marked
@@ -15,7 +16,7 @@ enum SysctlStep {
     static let ipvsPrefix = "net/ipv4/vs/"
 
     static func desired(_ step: Role.Step, spec: NodeSpec, host: HostView, earlier: [DesiredStep] = []) throws -> DesiredStep {
-        var values = try step.requiredSetting("values").anyMap("values").map { (name: $0.key, value: try $0.value.string("the value of \($0.key)"),
+        var values = try step.requiredSetting("values").anyMap("values").map { (name: $0.key, value: try value($0.value, $0.key),
                                                                                   location: $0.value.location) }
         func set(_ name: String, _ value: String, _ location: String, adding: Bool) {
             if let index = values.firstIndex(where: { $0.name == name }) {
@@ -50,6 +51,16 @@ enum SysctlStep {
             _ = try? host.ipvs.control()   // without IPVS the plan names the missing sysctls (after every spec error)
         }
         return DesiredStep(name: step.name, kind: SysctlDriver.kindName, desired: desired)
+    }
+
+    /// `"1"`, or `{value: "1", why: …}`.
+    private static func value(_ entry: YAMLValue, _ name: String) throws -> String {
+        guard case .map = entry.content else { return try entry.string("the value of \(name)") }
+        let fields = try entry.map(name, allowed: ["value", "why"])
+        guard let value = fields.first(where: { $0.key == "value" })?.value else {
+            throw SpecError(entry.location, "\(name) needs value: (and may have why:)")
+        }
+        return try value.string("the value of \(name)")
     }
 }
 

@@ -162,3 +162,22 @@ extension DirectorKernelEngineTests {
         #expect(node.ipvs.timeoutValues == IPVSTimeouts(tcp: 7200, tcpFin: 120, udp: 30))
     }
 }
+
+extension DirectorKernelEngineTests {
+    /// The spec replaces an HA-only value by name (it is not set twice) and adds its own.
+    @Test(.enabled(if: which("keepalived") != nil && hostInterface != nil,
+                   "keepalived (installed by .ci/run) checks the file, on an interface of this machine"))
+    func anHADirectorsSpecReplacesItsSloppyValueAndAddsItsOwn() throws {
+        let interface = try #require(hostInterface)
+        let node = FakeNode(interfaces: ["lo", interface])
+        _ = try node.agent.setup(try SpecInput.fromYAML("role: director\npersist: none\ninit: none\n" + DirectorEngineTests.web + """
+            kernel: {sysctls: {net.ipv4.vs.sloppy_tcp: 0, net.ipv4.vs.sync_ports: 2}}
+            ha: {state: BACKUP, priority: 100, interface: \(interface), virtual-router-id: 51}
+
+            """, source: "spec.yaml"))
+        #expect(node.kernel.sysctl("net.ipv4.vs.sloppy_tcp") == "0")
+        #expect(node.kernel.sysctl("net.ipv4.vs.sloppy_sctp") == "1")
+        #expect(node.kernel.sysctl("net.ipv4.vs.sync_ports") == "2")
+        #expect(node.kernel.sysctl("net.ipv4.vs.expire_nodest_conn") == "1")
+    }
+}
