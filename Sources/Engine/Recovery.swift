@@ -50,9 +50,11 @@ public enum Recovery {
             try journal.remove()
             return .completedRun
         }
+        // Debris first: a temporary copy would keep a directory the run made from being empty, so
+        // putting the file back would leave the directory.
+        try discardDebris(contents, drivers)
         let problems = Undo.restore(contents.intents, drivers: drivers)
         guard problems.isEmpty else { throw Failed(problems: problems) }
-        try discardDebris(contents, drivers)
         try journal.remove()
         return .undone(steps: contents.intents.count)
     }

@@ -3,15 +3,18 @@ import HostAccess
 import Steps
 
 /// The kernel's IPVS table the way operators read it (`ipvsadm -Ln`), each line marked where it
-/// differs from the generation in force: `[drift: spec wants …]`, `[missing]`, `[not lvs-node's]`.
+/// differs from the generation in force: `[drift: spec wants …]`, `[missing]`, `[not lvs-node's]`,
+/// and a real server leaving under `drain:` as `[draining until …]`.
 enum IPVSTable {
-    static func lines(services: [IPVSService], destinations: [IPVSDestination], wanted: [String: String?]) -> [String] {
+    static func lines(services: [IPVSService], destinations: [IPVSDestination], wanted: [String: String?],
+                      draining: [String: DrainDeadline] = [:]) -> [String] {
         var lines = ["Prot LocalAddress:Port Scheduler Flags",
                      "  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn"]
         func mark(_ subject: String, _ state: String) -> String {
             guard let entry = wanted[subject] else { return "  [not lvs-node's]" }
             guard let want = entry else { return "  [drift: spec removes it]" }
-            return want == state ? "" : "  [drift: spec wants \(want)]"
+            guard want == state else { return "  [drift: spec wants \(want)]" }
+            return draining[subject].map { "  [draining until \($0.text): removed by the next setup once its connections end]" } ?? ""
         }
         // What the spec wants that the kernel lacks, by the service text it belongs to.
         var missing: [String: [(endpoint: String, state: String)]] = [:]

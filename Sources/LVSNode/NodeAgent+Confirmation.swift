@@ -118,7 +118,7 @@ extension NodeAgent {
     /// the confirmation as it now is, and whether this call confirmed it (false: already was, or none).
     public func confirm() throws -> (confirmation: Confirmation?, confirmedNow: Bool) {
         try requireNetAdmin()
-        return try underChangeLock(drainSeconds: 0) { _, _ in
+        return try underChangeLock { _, _ in
             guard var confirmation = try confirmations.load() else { return (nil, false) }
             guard confirmation.isPending else { return (confirmation, false) }
             confirmation.state = .confirmed(at: Clock.now())
@@ -137,7 +137,7 @@ extension NodeAgent {
         ConfirmTimer.sleep(untilWallClock: armed.deadline)
         try requireNetAdmin()
         // Waits for any run in progress: the revert must happen, however long that run takes.
-        return try NodeAgent(environment, lockWait: 86_400).underChangeLock(drainSeconds: 0) { _, _ in
+        return try NodeAgent(environment, lockWait: 86_400).underChangeLock { _, _ in
             guard let settled = try confirmations.load(), settled.id == id else { return nil }
             return settled
         }
@@ -155,7 +155,7 @@ extension NodeAgent {
             var due = confirmation
             due.deadline = WallClock.seconds()
             try confirmations.save(due)
-            _ = try settleConfirmation(try Host(environment, drainSeconds: 0))
+            _ = try settleConfirmation(try Host(environment))
         }
     }
 

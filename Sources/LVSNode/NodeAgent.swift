@@ -34,12 +34,12 @@ public struct NodeAgent {
     public func plan(_ input: SpecInput) throws -> PlanReport {
         let (spec, role) = try resolve(input)
         return try FileLock.withLock(lockPath, .shared, wait: lockWait) {
-            let host = try Host(environment, drainSeconds: spec.ipvs?.drainSeconds ?? 0)
+            let host = try Host(environment)
             let current = try generations.current()
             let (plan, _) = try makePlan(spec, role, host, current)
             return PlanReport(changes: ReportedChange.list(plan.changes, host.drivers), interruptedRun: journal.exists,
                               foreignFiles: Self.foreignFiles(plan, current),
-                              rebootSurvival: RebootSurvival.lines(spec, root: environment.root.root))
+                              rebootSurvival: RebootSurvival.lines(spec, root: environment.root.root, moduleParameter: environment.moduleParameter))
         }
     }
 
@@ -54,41 +54,71 @@ public struct NodeAgent {
         if !DurableFiles.exists(environment.stateDirectory) {
             // A first run checks the spec against the host before it creates even the state directory,
             // so bad input leaves nothing behind. It plans again under the lock.
-            let (plan, _) = try makePlan(spec, role, try Host(environment, drainSeconds: 0), nil)
+            let (plan, _) = try makePlan(spec, role, try Host(environment), nil)
             if !force { try Self.refuseForeignFiles(plan, nil) }
         }
-        return try underChangeLock(drainSeconds: spec.ipvs?.drainSeconds ?? 0) { host, recovery in
+        var report = try underChangeLock { host, recovery in
             try refuseWhileAwaitingConfirmation()
-            let current = try generations.current()
-            let (plan, steps) = try makePlan(spec, role, host, current)
-            if !force { try Self.refuseForeignFiles(plan, current) }
-            try ServiceReload.preflight(role: role, root: environment.root, changes: plan.changes)
-            if plan.isEmpty && current?.steps == steps {
-                return RunReport(changes: [], generation: nil, recovery: recovery)
-            }
-            let number = try generations.nextNumber()
-            var generation = Generation(number: number, created: Clock.now(), spec: spec.yaml, summary: Self.summary(spec),
-                                        steps: steps, changes: plan.changes, previous: current)
-            generation.specIsPrivate = spec.ha?.password != nil
-            if generation.specIsPrivate { generation.maskedSpec = spec.maskedYAML }
-            let recorded = generation
-            var notes: [String] = []
-            let record = Commit("recording generation \(number)",
-                                perform: { try generations.save(recorded, isPrivate: host.drivers.isPrivate) },
-                                retract: { try generations.retract(recorded) })
-            let confirmation = try confirmWithin.map {
-                try arm(Confirmation(command: .setup, inForce: number, newest: number, restore: nil, deadline: WallClock.seconds() + $0))
-            }
-            try disarming(confirmation, because: "the setup failed and was undone") {
-                try Executor(drivers: host.drivers, journal: journal)
-                    .run(plan, header: .init(command: .setup, generation: number),
-                         commits: Self.reloads(plan.changes, role, environment.root, notes: { notes = $0 }) + [record])
-            }
-            var report = RunReport(changes: ReportedChange.list(plan.changes, host.drivers), generation: number, recovery: recovery, notes: notes,
-                                   rebootSurvival: RebootSurvival.lines(spec, root: environment.root.root))
-            report.confirmation = confirmation
-            return report
+            return try setupRun(spec, role, host, recovery: recovery, force: force, confirmWithin: confirmWithin)
         }
+        // Draining real servers are a generation of their own (at weight 0, with their deadline). Wait
+        // without the lock (status and plan may look meanwhile) until one is done, then run again,
+        // which lets go of it; a run that made another generation meanwhile has taken the drain over.
+        let relock = NodeAgent(environment, lockWait: max(lockWait, 60))
+        while let current = try FileLock.withLock(lockPath, .shared, wait: relock.lockWait, { try generations.current() }),
+              case let draining = IPVSDrainStep.draining(current.steps), !draining.isEmpty {
+            try Host(environment).ipvs.awaitDrain(draining)
+            let next = try relock.underChangeLock { host, recovery -> RunReport? in
+                guard try generations.current()?.number == current.number else { return nil }
+                return try setupRun(spec, role, host, recovery: recovery, force: force)
+            }
+            guard let next else {
+                environment.progress("another run changed the host while the drain waited; it carries the drain on")
+                break
+            }
+            report.append(next)
+        }
+        return report
+    }
+
+    /// One planned, journaled run of `setup` and the generation it makes (none when nothing changes).
+    private func setupRun(_ spec: NodeSpec, _ role: Role, _ host: Host, recovery: Recovery.Outcome, force: Bool,
+                          confirmWithin: Int? = nil) throws -> RunReport {
+        let current = try generations.current()
+        let (plan, steps) = try makePlan(spec, role, host, current)
+        if !force { try Self.refuseForeignFiles(plan, current) }
+        try ServiceReload.preflight(role: role, root: environment.root, changes: plan.changes)
+        if plan.isEmpty && current?.steps == steps {
+            return RunReport(changes: [], generation: nil, recovery: recovery)
+        }
+        let number = try generations.nextNumber()
+        var generation = Generation(number: number, created: Clock.now(), spec: spec.yaml, summary: Self.summary(spec),
+                                    steps: steps, changes: plan.changes, previous: current)
+        generation.specIsPrivate = spec.ha?.password != nil
+        if generation.specIsPrivate { generation.maskedSpec = spec.maskedYAML }
+        let recorded = generation
+        var notes: [String] = []
+        let record = Commit("recording generation \(number)",
+                            perform: { try generations.save(recorded, isPrivate: host.drivers.isPrivate) },
+                            retract: { try generations.retract(recorded) })
+        if confirmWithin != nil && !IPVSDrainStep.draining(steps).isEmpty {
+            // The drain goes on in later runs (later generations) after this one returns; the revert of
+            // this one alone could not undo them.
+            throw SpecError("--confirm-within", "real servers would be drained (drain:); a drain cannot await confirmation. "
+                            + "Apply the change without --confirm-within, or without drain:")
+        }
+        let confirmation = try confirmWithin.map {
+            try arm(Confirmation(command: .setup, inForce: number, newest: number, restore: nil, deadline: WallClock.seconds() + $0))
+        }
+        try disarming(confirmation, because: "the setup failed and was undone") {
+            try Executor(drivers: host.drivers, journal: journal)
+                .run(plan, header: .init(command: .setup, generation: number),
+                     commits: Self.reloads(plan.changes, role, environment.root, notes: { notes = $0 }) + [record])
+        }
+        var report = RunReport(changes: ReportedChange.list(plan.changes, host.drivers), generation: number, recovery: recovery, notes: notes,
+                               rebootSurvival: RebootSurvival.lines(spec, root: environment.root.root, moduleParameter: environment.moduleParameter))
+        report.confirmation = confirmation
+        return report
     }
 
     /// Undoes the newest generation in force.
@@ -113,7 +143,7 @@ public struct NodeAgent {
     /// again unless `confirm` keeps the rollback; armed before the first change.
     public func rollback(to target: RollbackTarget, confirmWithin: Int? = nil) throws -> RollbackReport {
         try requireNetAdmin()
-        return try underChangeLock(drainSeconds: 0) { firstHost, recovery in
+        return try underChangeLock { firstHost, recovery in
             let floor = try floorNumber(target)
             var confirmation: Confirmation?
             if let seconds = confirmWithin, let before = try generations.current(), before.number > floor {
@@ -136,7 +166,7 @@ public struct NodeAgent {
         var runs: [RunReport] = []
         while let generation = try generations.current(), generation.number > floor {
             // A fresh view of the host for each run after the first: nothing cached from the last.
-            let host = runs.isEmpty ? firstHost : try Host(environment, drainSeconds: 0)
+            let host = runs.isEmpty ? firstHost : try Host(environment)
             var report: RunReport
             do {
                 report = try rollBack(generation, host)
@@ -157,7 +187,7 @@ public struct NodeAgent {
     /// the ones before it would leave it; touches nothing.
     public func planRollback(to target: RollbackTarget) throws -> RollbackReport {
         try FileLock.withLock(lockPath, .shared, wait: lockWait) {
-            let host = try Host(environment, drainSeconds: 0)
+            let host = try Host(environment)
             let floor = try floorNumber(target)
             let simulated = Drivers(host.all.map { SimulatedDriver($0) })
             var runs: [RunReport] = []
@@ -213,7 +243,7 @@ public struct NodeAgent {
     }
 
     private func unlockedStatus() throws -> StatusReport {
-        let host = try Host(environment, drainSeconds: 0)
+        let host = try Host(environment)
         let interrupted = try Recovery.pending(journal: journal, generations: generations, drivers: host.drivers)
         var report = StatusReport(generation: try generations.current(), driftChanges: [], interruptedRun: interrupted)
         report.confirmation = try confirmationForStatus()
@@ -233,7 +263,8 @@ public struct NodeAgent {
         if !ipvs.isEmpty {
             let control = try host.view.ipvs.control()
             let wanted = Dictionary(ipvs.map { ($0.subject, $0.state) }, uniquingKeysWith: { first, _ in first })
-            report.ipvsTable = IPVSTable.lines(services: try control.services(), destinations: try control.destinations(), wanted: wanted)
+            report.ipvsTable = IPVSTable.lines(services: try control.services(), destinations: try control.destinations(), wanted: wanted,
+                                               draining: IPVSDrainStep.draining(generation.steps))
         }
         return report
     }
@@ -347,7 +378,7 @@ public struct NodeAgent {
 
     private func runLive(_ command: Journal.Header.Command, _ target: @escaping (DesiredStep, Generation) -> DesiredStep) throws -> RunReport {
         try requireNetAdmin()
-        return try underChangeLock(drainSeconds: 0) { host, recovery in
+        return try underChangeLock { host, recovery in
             // After a reboot the watcher of a change awaiting confirmation is gone: start arms a new one.
             defer { if command == .start { try? rearmAfterStart() } }
             guard let generation = try generations.current() else {
@@ -366,8 +397,9 @@ public struct NodeAgent {
         let previous = current?.steps ?? []
         let context = RenderContext(binary: InstalledPath.forBootFiles(), root: environment.root.root,
                                     stateDirectory: environment.stateDirectory)
-        let steps = try StepBuilder(spec: spec, previous: previous, host: host.view,
-                                    renderer: environment.templateRenderer, context: context).desiredSteps(for: role)
+        var builder = StepBuilder(spec: spec, previous: previous, host: host.view, renderer: environment.templateRenderer, context: context)
+        builder.baseline = current?.baseline ?? [:]
+        let steps = try builder.desiredSteps(for: role)
         let plan = try Planner.plan(steps, previous: previous, baseline: current?.baseline ?? [:], drivers: host.drivers)
         if let missing = SysctlDriver.missing(in: plan) { throw missing }
         return (plan, steps)
@@ -380,7 +412,7 @@ public struct NodeAgent {
     /// Holds the state directory's lock for `body`, having first finished what an interrupted run
     /// left: recovery comes before any plan or refusal, because the interrupted run may have
     /// written the very files a refusal would complain about.
-    func underChangeLock<T>(drainSeconds: Int, _ body: (Host, Recovery.Outcome) throws -> T) throws -> T {
+    func underChangeLock<T>(_ body: (Host, Recovery.Outcome) throws -> T) throws -> T {
         do {
             // Readable by anyone: what is private lives in its 0600 files and in private/ (0700).
             try DurableFiles.makeDirectories(environment.stateDirectory, mode: 0o755)
@@ -388,11 +420,11 @@ public struct NodeAgent {
             throw StateDirectoryUnusable(path: environment.stateDirectory, error: error)
         }
         return try FileLock.withLock(lockPath, .exclusive, wait: lockWait) {
-            let host = try Host(environment, drainSeconds: drainSeconds)
+            let host = try Host(environment)
             let recovery = try Recovery.recover(journal: journal, generations: generations, drivers: host.drivers)
             // A change left unconfirmed past its deadline is undone before anything else is planned.
             let reverted = try settleConfirmation(host)
-            return try body(reverted ? try Host(environment, drainSeconds: drainSeconds) : host, recovery)
+            return try body(reverted ? try Host(environment) : host, recovery)
         }
     }
 
@@ -452,13 +484,14 @@ struct Host {
     /// Every driver, for a dry run that simulates them.
     let all: [Driver]
 
-    init(_ environment: NodeEnvironment, drainSeconds: Int) throws {
+    init(_ environment: NodeEnvironment) throws {
         let handle = IPVSHandle(environment.ipvs)
-        view = HostView(addresses: try environment.addresses(), links: try environment.links(), routes: try environment.routes(),
-                        packetFilter: environment.packetFilter(), ipvs: handle)
+        var view = HostView(addresses: try environment.addresses(), links: try environment.links(), routes: try environment.routes(),
+                            packetFilter: environment.packetFilter(), ipvs: handle)
+        view.kernelRelease = environment.kernelRelease()
+        self.view = view
         ipvs = IPVSDriver(handle)
         ipvs.onDrain = environment.progress
-        ipvs.drainSeconds = drainSeconds
         all = [AddressDriver(view.addresses), LinkDriver(view.links), RouteDriver(view.routes), NftablesDriver(view.packetFilter),
                SysctlDriver(try environment.sysctls()), ipvs, FileDriver(root: environment.root)]
         drivers = Drivers(all)

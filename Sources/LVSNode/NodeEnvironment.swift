@@ -22,6 +22,9 @@ public struct NodeEnvironment {
     public var armConfirmation: (Confirmation) throws -> Void = { _ in
         throw MissingKernelFeature(feature: "a confirmation timer", needed: "--confirm-within")
     }
+    /// The running kernel's release and its loaded modules' parameters (tests hand in others).
+    public var kernelRelease: () -> String = { KernelInfo.release() }
+    public var moduleParameter: (_ module: String, _ parameter: String) -> String? = { KernelInfo.moduleParameter($0, $1) }
 
     public init(root: HostRoot, stateDirectory: String? = nil,
                 addresses: @escaping () throws -> AddressControl,

@@ -90,6 +90,14 @@ public struct RunReport {
         self.notes = notes
         self.rebootSurvival = rebootSurvival
     }
+
+    /// A later run of the same command (the end of a drain): its changes after these, its generation.
+    public mutating func append(_ later: RunReport) {
+        changes += later.changes
+        generation = later.generation ?? generation
+        notes += later.notes
+        if !later.rebootSurvival.isEmpty { rebootSurvival = later.rebootSurvival }
+    }
 }
 
 /// How the host compares with the generation in force.

@@ -8,6 +8,8 @@ public struct IPVSSpec: Equatable, Sendable {
     public var ownsTable: Bool
     /// Seconds a real server leaving the spec keeps weight 0 (no new connections) before it is removed.
     public var drainSeconds: Int
+    /// The connection table's size and the spec's IPVS sysctls.
+    public var kernel = KernelSettings()
 
     public init(services: [VirtualService], timeouts: ConnectionTimeouts? = nil, ownsTable: Bool = false, drainSeconds: Int = 0) {
         self.services = services

@@ -28,6 +28,8 @@ public struct SpecInput: Sendable {
     public var timeouts: YAMLValue?
     public var ownsTable: Item?
     public var drain: Item?
+    /// director: `kernel:` (connection table size, IPVS sysctls), read by `KernelInput`.
+    public var kernel: YAMLValue?
     public var ha: YAMLValue?
     /// The spec file or user-data the input was read from; nil for flags.
     public var source: String?
@@ -72,7 +74,7 @@ public struct SpecInput: Sendable {
     }
 
     public static let yamlKeys = ["role", "mode", "vips", "persist", "init", "gateway", "tun", "addresses", "routes", "ipv6-forwarding",
-                                  "interface", "services", "timeouts", "owns-table", "drain", "ha"]
+                                  "interface", "services", "timeouts", "owns-table", "drain", "kernel", "ha"]
 
     /// The node spec file (`--config`): unknown keys and wrong types are errors naming the line.
     public static func fromYAML(_ text: String, source: String) throws -> SpecInput {
@@ -118,6 +120,7 @@ public struct SpecInput: Sendable {
             case "timeouts": input.timeouts = value
             case "owns-table": input.ownsTable = try item(value, "owns-table")
             case "drain": input.drain = try item(value, "drain")
+            case "kernel": input.kernel = value
             case "ha": input.ha = value
             case "tun":
                 for (name, setting) in try value.map("tun", allowed: ["mss"]) where name == "mss" {
@@ -159,7 +162,7 @@ public struct SpecInput: Sendable {
         if let route = routes.first { result.append((.routes, route.to.location)) }
         if let ipv6Forwarding { result.append((.ipv6Forwarding, ipv6Forwarding.location)) }
         if let interface { result.append((.interface, interface.location)) }
-        for location in [services?.location, timeouts?.location, ownsTable?.location, drain?.location].compactMap({ $0 }) {
+        for location in [services?.location, timeouts?.location, ownsTable?.location, drain?.location, kernel?.keyLocation].compactMap({ $0 }) {
             result.append((.services, location))
         }
         if let ha { result.append((.ha, ha.location)) }
@@ -286,6 +289,11 @@ public struct SpecInput: Sendable {
                 errors.append(SpecError(drain.location, "drain '\(drain.text)' must be the seconds (0-3600) a leaving real server keeps weight 0 before it is removed"))
             }
         }
+        if let kernel {
+            var reader = KernelInput()
+            ipvs.kernel = reader.settings(kernel)
+            errors += reader.errors
+        }
         spec.ipvs = ipvs
         spec.ha = ha.flatMap { director.ha($0) }
         errors += director.errors
@@ -397,7 +405,7 @@ public enum SpecField: String, CaseIterable, Sendable {
         case .routes: return "routes (--route)"
         case .ipv6Forwarding: return "ipv6-forwarding (--ipv6-forwarding)"
         case .interface: return "interface (--interface)"
-        case .services: return "services, timeouts, owns-table and drain"
+        case .services: return "services, timeouts, owns-table, drain and kernel"
         case .ha: return "ha"
         }
     }

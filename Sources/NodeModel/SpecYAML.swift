@@ -39,6 +39,14 @@ enum SpecYAML {
         }
         if ipvs.ownsTable { out.append("owns-table: true") }
         if ipvs.drainSeconds > 0 { out.append("drain: \(ipvs.drainSeconds)") }
+        if ipvs.kernel != KernelSettings() {
+            out.append("kernel:")
+            if let bits = ipvs.kernel.connTabBits { out.append("  conn-tab-bits: \(bits)") }
+            if !ipvs.kernel.sysctls.isEmpty {
+                out.append("  sysctls:")
+                out += ipvs.kernel.sysctls.sorted { $0.key < $1.key }.map { "    \($0.key): \($0.value)" }
+            }
+        }
         return out
     }
 

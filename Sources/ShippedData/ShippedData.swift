@@ -18,5 +18,8 @@ public enum ShippedData {
         "nftables-marks.nft": PackageResources.nftables_marks_nft_mustache,
         "keepalived.conf": PackageResources.keepalived_conf_mustache,
         "cloud-init-hook.sh": PackageResources.cloud_init_hook_sh_mustache,
+        "modules-load.conf": PackageResources.modules_load_conf_mustache,
+        "modules-load-ipip.conf": PackageResources.modules_load_ipip_conf_mustache,
+        "modprobe.conf": PackageResources.modprobe_conf_mustache,
     ]
 }

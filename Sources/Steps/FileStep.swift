@@ -55,6 +55,7 @@ public struct RenderContext {
         let common: [String: Any] = ["role": spec.role, "mode": spec.mode, "service": "lvs-node-\(spec.role)",
                                      "binary": binary, "root": root, "stateDirectory": stateDirectory,
                                      "addresses": addresses, "sysctls": sysctls]
+                                     .merging(KernelTemplateValues.values(spec)) { $1 }
         // Only keepalived.conf reads the director's values: a thousand services cost building them.
         guard spec.ha != nil else { return common }
         return common.merging(DirectorTemplateValues.values(spec)) { $1 }

@@ -8,6 +8,8 @@ public struct HostView {
     public let routes: RouteControl
     public let packetFilter: PacketFilter
     public let ipvs: IPVSHandle
+    /// The running kernel's release (uname), for settings that depend on it.
+    public var kernelRelease: String = KernelInfo.release()
     /// Devices an earlier step of the same run creates (tunl0), set while building.
     var devicesCreatedEarlier: Set<String> = []
 

@@ -27,10 +27,7 @@ public final class IPVSDriver: Driver {
     public static let kindName = "ipvs"
     public var kind: String { Self.kindName }
     private let handle: IPVSHandle
-    /// A real server leaving the table first gets weight 0 for up to this long (until its active
-    /// connections end), so clients are not cut off mid-request.
-    public var drainSeconds = 0
-    /// Said while draining; the agent prints it.
+    /// Said while waiting for a drain; the agent prints it.
     public var onDrain: (String) -> Void = { _ in }
 
     public init(_ handle: IPVSHandle) { self.handle = handle }
@@ -143,10 +140,6 @@ public final class IPVSDriver: Driver {
         let changes = ordered(changes)
         var keys: [ArraySlice<Substring>: IPVSServiceKey] = [:]
         let operations = try changes.map { try Self.operation($0, keys: &keys) }
-        let leaving = zip(changes, operations).filter { change, operation in
-            if case .deleteDestination = operation, let before = change.before { return !before.contains(" weight 0") }
-            return false
-        }
         // Removing a service removes its real servers: no request of their own (a rollback of a
         // large table is then a request per service, not per real server).
         var removed = Set<IPVSServiceKey>()
@@ -155,18 +148,7 @@ public final class IPVSDriver: Driver {
             if case .deleteDestination(let destination) = operation { return !removed.contains(destination.service) }
             return true
         }
-        guard drainSeconds > 0 && !leaving.isEmpty else { return try send(requests, control) }
-        // Draining: the new real servers go in first, so the service keeps answering through them
-        // while the leaving ones (weight 0) finish their connections; then those and the services go.
-        let drained = Set(leaving.map(\.0.subject))
-        let last = requests.filter { change, operation in
-            if case .deleteService = operation { return true }
-            return drained.contains(change.subject)
-        }
-        let lastSubjects = Set(last.map(\.0.subject))
-        try send(requests.filter { !lastSubjects.contains($0.0.subject) }, control)
-        try drain(leaving.map { $0.1 }, control, changes: leaving.map { $0.0 })
-        try send(last, control)
+        try send(requests, control)
     }
 
     private func send(_ requests: [(Change, IPVSOperation)], _ control: IPVSControl) throws {
@@ -178,34 +160,34 @@ public final class IPVSDriver: Driver {
         }
     }
 
-    /// Weight 0 for the leaving real servers, then waits until they have no active connections or
-    /// `drainSeconds` have passed.
-    private func drain(_ operations: [IPVSOperation], _ control: IPVSControl, changes: [Change]) throws {
-        let leaving: [IPVSDestination] = operations.compactMap {
-            guard case .deleteDestination(var destination) = $0, let live = try? control.destinations().first(where: {
-                $0.service == destination.service && $0.address == destination.address && $0.port == destination.port
-            }) else { return nil }
-            destination = live
-            destination.weight = 0
-            return destination
+    /// Waits while the draining real servers (`IPVSDrainStep.draining`) all still have connections and
+    /// time left: returns once one of them has none left or is gone, or its deadline has passed, so
+    /// the next run lets it go. Reads the kernel afresh every tick (the counters move).
+    public func awaitDrain(_ draining: [String: DrainDeadline], now: () -> Int = DrainDeadline.now) throws {
+        guard let first = draining.values.min() else { return }
+        let control = try handle.control()
+        let servers = draining.keys.sorted().map { subject -> String in
+            let endpoint = subject.split(separator: " ").last.map(String.init) ?? subject
+            return "\(endpoint) of \(Self.serviceText(ofServer: subject))"
         }
-        do {
-            try control.apply(leaving.map { .editDestination($0) })
-        } catch let failure as BatchFailure {
-            throw ChangeFailure(change: changes[failure.index], underlying: failure.error)
-        }
-        onDrain("draining \(leaving.map(\.endpoint).joined(separator: ", ")) (weight 0) for up to \(drainSeconds) s")
-        let deadline = Deadline(seconds: drainSeconds)
+        onDrain("draining \(servers.joined(separator: ", ")) (weight 0) until their connections end, at the latest until \(first.text)")
         while true {
-            // Read afresh every tick: the counters are the kernel's, not the dump this run started with.
-            control.refresh()
-            let active = try control.destinations().filter { live in
-                leaving.contains { $0.service == live.service && $0.address == live.address && $0.port == live.port }
-            }.reduce(0) { $0 + Int($1.activeConnections) }
-            if active == 0 { return }
-            if deadline.hasPassed { return }
             usleep(200_000)
+            if draining.values.contains(where: { $0.epoch <= now() }) { return }
+            control.refresh()
+            let live = Dictionary(try control.destinations().map { (Self.subject($0), $0) }, uniquingKeysWith: { first, _ in first })
+            for subject in draining.keys {
+                guard let destination = live[subject] else { return }
+                if destination.activeConnections + destination.inactiveConnections == 0 { return }
+            }
         }
+    }
+
+    /// `tcp 192.0.2.10:80` of `server tcp 192.0.2.10:80 198.51.100.11:80`.
+    public static func serviceText(ofServer subject: String) -> String {
+        let words = subject.split(separator: " ")
+        guard words.count >= 3 else { return subject }
+        return words[1..<(words.count - 1)].joined(separator: " ")
     }
 
     /// The kernel request that makes one change.
@@ -342,9 +324,7 @@ public final class IPVSDriver: Driver {
         }
         switch (change.before, change.after) {
         case (nil, let after?): return what + " (" + after + ")"
-        case (let before?, nil):
-            let drained = drainSeconds > 0 && subject.hasPrefix("server ") && !before.contains(" weight 0")
-            return what + " (" + before + ")" + (drained ? ", drained for up to \(drainSeconds) s first" : "")
+        case (let before?, nil): return what + " (" + before + ")"
         case (let before?, let after?): return what + ": " + before + " → " + after
         default: return what
         }

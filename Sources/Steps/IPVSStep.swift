@@ -9,7 +9,14 @@ import NodeModel
 enum IPVSStep {
     static let kind = "ipvs"
 
-    static func desired(_ step: Role.Step, spec: NodeSpec, host: HostView) throws -> DesiredStep {
+    /// `previous`: the steps of the generation in force; what they hold is lvs-node's, not foreign
+    /// (the planner or the drain step lets it go).
+    static func desired(_ step: Role.Step, spec: NodeSpec, host: HostView, previous: [DesiredStep] = []) throws -> DesiredStep {
+        // `only: timeouts`: the connection timeouts alone (keepalived holds the table).
+        if try step.setting("only").map({ try $0.string("only") }) == "timeouts" {
+            guard let timeouts = spec.ipvs?.timeouts else { return DesiredStep(name: step.name, kind: IPVSDriver.kindName, desired: []) }
+            return DesiredStep(name: step.name, kind: IPVSDriver.kindName, desired: [try Self.timeouts(timeouts, try host.ipvs.control())])
+        }
         guard let ipvs = spec.ipvs, !ipvs.services.isEmpty || ipvs.ownsTable || ipvs.timeouts != nil else {
             return DesiredStep(name: step.name, kind: IPVSDriver.kindName, desired: [])
         }
@@ -34,20 +41,23 @@ enum IPVSStep {
             }
         }
         if ipvs.ownsTable {
-            let foreign = try control.services().filter { !wanted.contains($0.key) }.map(\.key)
+            let ours = Set(previous.filter { $0.kind == IPVSDriver.kindName }.flatMap { $0.desired.map(\.subject) })
+            let foreign = try control.services().filter { !wanted.contains($0.key) && !ours.contains(IPVSDriver.subject($0.key)) }.map(\.key)
             let foreignServers = try control.destinations().filter { foreign.contains($0.service) }
             desired += foreignServers.map { Desired(subject: IPVSDriver.subject($0), state: nil) }
             desired += foreign.map { Desired(subject: IPVSDriver.subject($0), state: nil) }
         }
-        if let timeouts = ipvs.timeouts {
-            // 0 keeps the kernel's value, as `ipvsadm --set` does.
-            let now = try control.timeouts()
-            let values = IPVSTimeouts(tcp: timeouts.tcp > 0 ? UInt32(timeouts.tcp) : now.tcp,
-                                      tcpFin: timeouts.tcpFin > 0 ? UInt32(timeouts.tcpFin) : now.tcpFin,
-                                      udp: timeouts.udp > 0 ? UInt32(timeouts.udp) : now.udp)
-            desired.append(Desired(subject: IPVSDriver.timeoutsSubject, state: IPVSDriver.state(values)))
-        }
+        if let timeouts = ipvs.timeouts { desired.append(try Self.timeouts(timeouts, control)) }
         return DesiredStep(name: step.name, kind: IPVSDriver.kindName, desired: desired)
+    }
+
+    /// The spec's timeouts; 0 keeps the kernel's value, as `ipvsadm --set` does.
+    static func timeouts(_ timeouts: ConnectionTimeouts, _ control: IPVSControl) throws -> Desired {
+        let now = try control.timeouts()
+        let values = IPVSTimeouts(tcp: timeouts.tcp > 0 ? UInt32(timeouts.tcp) : now.tcp,
+                                  tcpFin: timeouts.tcpFin > 0 ? UInt32(timeouts.tcpFin) : now.tcpFin,
+                                  udp: timeouts.udp > 0 ? UInt32(timeouts.udp) : now.udp)
+        return Desired(subject: IPVSDriver.timeoutsSubject, state: IPVSDriver.state(values))
     }
 
     /// The kernel's form of a service of the spec.

@@ -12,6 +12,11 @@ public struct StepBuilder {
     public let host: HostView
     public let renderer: TemplateRenderer
     public let context: RenderContext
+    /// The generation in force's subjects as they were before lvs-node (`Generation.baseline`): a
+    /// draining real server is one lvs-node added.
+    public var baseline: [String: String?] = [:]
+    /// The wall clock, in seconds since 1970 (drain deadlines).
+    public var now: () -> Int = DrainDeadline.now
 
     /// `spec.persist` and `spec.initSystem` must already be resolved from `auto`.
     public init(spec: NodeSpec, previous: [DesiredStep], host: HostView,
@@ -24,7 +29,7 @@ public struct StepBuilder {
     }
 
     public static let kinds = [SysctlStep.kind, AddressStep.vipKind, AddressStep.interfaceKind, TunnelDeviceStep.kind,
-                               RouteStep.defaultKind, RouteStep.staticKind, TcpMssStep.kind, IPVSStep.kind, FirewallMarkStep.kind, FileStep.fileKind, FileStep.symlinkKind]
+                               RouteStep.defaultKind, RouteStep.staticKind, TcpMssStep.kind, IPVSStep.kind, IPVSDrainStep.kind, FirewallMarkStep.kind, FileStep.fileKind, FileStep.symlinkKind]
 
     public func desiredSteps(for role: Role) throws -> [DesiredStep] {
         var errors: [SpecError] = []
@@ -36,7 +41,12 @@ public struct StepBuilder {
                 if [FileStep.fileKind, FileStep.symlinkKind, TcpMssStep.kind, FirewallMarkStep.kind].contains(step.kind) && values == nil {
                     values = context.values(spec, earlier: steps)
                 }
-                let built = try build(step, host: host, values: values ?? [:])
+                if step.kind == IPVSDrainStep.kind {
+                    steps += try IPVSDrainStep.desired(step, spec: spec, previous: previous, baseline: baseline, earlier: steps,
+                                                       host: host, now: now())
+                    continue
+                }
+                let built = try build(step, host: host, values: values ?? [:], earlier: steps)
                 if built.kind == LinkDriver.kindName { host.devicesCreatedEarlier.formUnion(built.desired.map(\.subject)) }
                 steps.append(built)
             } catch let error as SpecError {
@@ -51,7 +61,7 @@ public struct StepBuilder {
 
     /// `values`: the template context, from the steps before the first file step (file steps come
     /// after the live-state steps whose results they write down).
-    private func build(_ step: Role.Step, host: HostView, values: [String: Any]) throws -> DesiredStep {
+    private func build(_ step: Role.Step, host: HostView, values: [String: Any], earlier: [DesiredStep]) throws -> DesiredStep {
         let previousStep = previous.first { $0.name == step.name }
         switch step.kind {
         case AddressStep.vipKind, AddressStep.interfaceKind:
@@ -77,9 +87,9 @@ public struct StepBuilder {
                 throw SpecError(step.location, "step '\(step.name)': \(error)")
             }
         case SysctlStep.kind:
-            return try SysctlStep.desired(step, spec: spec)
+            return try SysctlStep.desired(step, spec: spec, host: host, earlier: earlier)
         case IPVSStep.kind:
-            return try IPVSStep.desired(step, spec: spec, host: host)
+            return try IPVSStep.desired(step, spec: spec, host: host, previous: previous)
         default:
             throw SpecError(step.location, "step '\(step.name)' has the unknown kind '\(step.kind)'; the kinds are: \(Self.kinds.joined(separator: ", "))")
         }

@@ -44,6 +44,7 @@ final class InterfaceNameKernelTests {
               virtual-router-id: 51
             """.write(toFile: spec, atomically: true, encoding: .utf8)
         let root = directory.file("root")
+        if !hostHasIPVS { try installDirectorRoleWithoutIPVSSysctls(root: root) }
         let setup = try space.run(lvsNodeBinary, ["setup", "--config", spec, "--root", root, "--state-dir", directory.file("state")])
         #expect(setup.status == 0, "\(setup)")
         #expect(try space.run("/bin/cat", ["/proc/sys/net/ipv4/conf/eth0.100/send_redirects"]).stdout == "0\n")

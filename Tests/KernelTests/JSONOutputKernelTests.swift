@@ -152,6 +152,7 @@ final class JSONOutputKernelTests {
               - {vip: 192.0.2.10, port: 80, real-servers: [{address: 192.0.2.11}]}
             ha: {state: MASTER, priority: 150, interface: eth0, virtual-router-id: 51, password: s3cretpw}
             """.write(toFile: spec, atomically: true, encoding: .utf8)
+        if !hostHasIPVS { try installDirectorRoleWithoutIPVSSysctls(root: directory.file("root")) }
         let result = try lvsNode(["plan", "--config", spec, "--json"])
         try #require(result.status == 2, "\(result)")
         #expect(try JSONSchemaCheck.validate(result.stdout).isEmpty, "\(result)")

@@ -107,6 +107,7 @@ final class ShowKernelTests {
             ha: {state: BACKUP, priority: 100, interface: eth0, virtual-router-id: 51, password: "s3:cr'et",
                  unicast-source: 192.0.2.2, unicast-peers: [192.0.2.3]}
             """
+        if !hostHasIPVS { try installDirectorRoleWithoutIPVSSysctls(root: directory.file("ha/root")) }
         try expectShowReproduces(spec, "ha", in: namespace)
 
         let asRoot = try lvsNode(namespace, ["show", "--json"], "ha")

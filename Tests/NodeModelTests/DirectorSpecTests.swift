@@ -96,7 +96,7 @@ import Testing
         let found = try #require(throws: SpecErrors.self) {
             try SpecInput.fromYAML("role: realserver\nvips: [192.0.2.10]\nservices: []\n", source: "r.yaml").resolve(with: catalog)
         }
-        #expect(found.errors.map(\.message) == ["services, timeouts, owns-table and drain is not used by role realserver in mode dr"])
+        #expect(found.errors.map(\.message) == ["services, timeouts, owns-table, drain and kernel is not used by role realserver in mode dr"])
     }
 
     @Test func haPairsAreCheckedTogether() throws {

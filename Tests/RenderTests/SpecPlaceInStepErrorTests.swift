@@ -14,7 +14,7 @@ import TestSupport
         let (spec, role) = try SpecInput.fromYAML(yaml, source: "d.yaml").resolve(with: catalog)
         let kernel = FakeKernel(interfaces: interfaces)
         do {
-            _ = try StepBuilder(spec: spec, previous: [], host: HostView(addresses: kernel, links: kernel, routes: kernel, packetFilter: kernel, ipvs: IPVSHandle { FakeIPVS() }),
+            _ = try StepBuilder(spec: spec, previous: [], host: HostView(addresses: kernel, links: kernel, routes: kernel, packetFilter: kernel, ipvs: IPVSHandle { kernel.loadIPVS(); return FakeIPVS() }),
                                 renderer: TemplateRenderer(overrideDirectory: "/nonexistent") { _ in nil },
                                 context: RenderContext(binary: "/usr/local/sbin/lvs-node", root: "/", stateDirectory: "/var/lib/lvs-node"))
                 .desiredSteps(for: role)

@@ -217,4 +217,26 @@ public final class FakeKernel: AddressControl, SysctlControl, LinkControl, Route
     }
 
     public func sysctl(_ dotted: String) -> String? { sysctlValues[SysctlKey(dotted: dotted)] }
+
+    // MARK: modules
+
+    /// The IPVS sysctls and the kernel's defaults for them (Linux 6.1).
+    public static let ipvsSysctlDefaults: [String: String] = [
+        "am_droprate": "10", "amemthresh": "1024", "backup_only": "0", "cache_bypass": "0", "conn_reuse_mode": "1", "conntrack": "0",
+        "drop_entry": "0", "drop_packet": "0", "expire_nodest_conn": "0", "expire_quiescent_template": "0", "ignore_tunneled": "0",
+        "nat_icmp_send": "0", "pmtu_disc": "1", "run_estimation": "1", "schedule_icmp": "0", "secure_tcp": "0", "sloppy_sctp": "0",
+        "sloppy_tcp": "0", "snat_reroute": "1", "sync_persist_mode": "0", "sync_ports": "1", "sync_qlen_max": "8192",
+        "sync_refresh_period": "0", "sync_retries": "0", "sync_sock_size": "0", "sync_version": "1",
+    ]
+
+    public private(set) var ipvsLoaded = false
+
+    /// What loading ip_vs does to the sysctls, as the kernel: net.ipv4.vs.* appear with their
+    /// defaults (before, they do not exist). Opening the IPVS table loads it.
+    public func loadIPVS() {
+        guard !ipvsLoaded else { return }
+        ipvsLoaded = true
+        for (name, value) in Self.ipvsSysctlDefaults { sysctlValues[SysctlKey(["net", "ipv4", "vs", name])] = value }
+    }
+
 }

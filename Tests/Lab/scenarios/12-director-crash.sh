@@ -57,6 +57,7 @@ snapshot() {
     on director nft list ruleset
     on director ip -4 -o addr show | awk '{print $2, $4, $NF}'
     on director sysctl -n net.ipv4.ip_forward net.ipv4.conf.all.send_redirects net.ipv4.conf.eth0.send_redirects
+    on director sysctl net.ipv4.vs | sort
     (cd "$root" && find . -printf '%y %m %p %l\n' | sort && find . -type f -exec md5sum {} + | sort)
 }
 

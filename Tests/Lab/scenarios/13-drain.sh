@@ -1,7 +1,8 @@
 # Drain: a real server leaving the spec with `drain: 120` gets weight 0 and stays while a client's
-# long-lived connection through it is open; it leaves the table once that connection closes, long
-# before the 120 s are up; with no connections it leaves at once. Judged by the kernel's table and
-# by when setup returns, not by fixed sleeps.
+# long-lived connection through it is open (status shows it draining meanwhile); it leaves the table
+# once that connection's entry is gone (active and inactive), long before the 120 s are up; with no
+# connections it leaves at once. Judged by the kernel's table and by when setup returns, not by
+# fixed sleeps.
 VIP=192.0.2.10
 one_lan
 for rs in rs1 rs2; do lvs "$rs" setup --role realserver --vip "$VIP"; serve "$rs"; done
@@ -25,6 +26,9 @@ s = socket.create_connection(('$VIP', 80), timeout=5)
 s.sendall(b'GET / HTTP/1.1\r\nHost: lab\r\n')
 while not os.path.exists('$release'):
     time.sleep(0.1)
+# A reset, not a FIN: the director's entry then lasts IPVS's 10 s CLOSE state, not 2 minutes of
+# FIN_WAIT/TIME_WAIT, during which it counts as an inactive connection the drain waits for.
+s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b'\\x01\\x00\\x00\\x00\\x00\\x00\\x00\\x00')
 s.close()
 " &
 holder=$!
@@ -39,6 +43,8 @@ within 60 rs2_has 4 0 || fail "rs2 never got weight 0: $(on director ipvsadm -Ln
 kill -0 "$setup" 2>/dev/null || fail "setup returned while rs2 still had an active connection: $(cat "$LAB_STATE/drain.out")"
 expect_counts "$(count client "http://$VIP/" 4)" "rs1 4"
 grep -q "draining 192.0.2.12:80" "$LAB_STATE/drain.out" || fail "setup did not say it drains: $(cat "$LAB_STATE/drain.out")"
+lvs director status > "$LAB_STATE/status.out" 2>&1 || fail "status during the drain failed or saw drift: $(cat "$LAB_STATE/status.out")"
+grep -q "192.0.2.12:80 .*\[draining until " "$LAB_STATE/status.out" || fail "status does not show rs2 draining: $(cat "$LAB_STATE/status.out")"
 
 step "the connection closes: rs2 leaves long before the drain's 120 s"
 closed=$(date +%s)
