@@ -1,5 +1,6 @@
 # A director's setup (VIP, IPVS services and real servers, a firewall-mark service with its nft
-# rule, timeouts, the sysctl file) killed with SIGKILL at every system call that changes something
+# rule, timeouts, the sysctl file) killed with SIGKILL at the system calls that change something
+# (every netlink request, every other file/journal/sysctl call: see below)
 # (strace inject=NAME:signal=KILL:when=N), each in a brand-new director next to a foreign IPVS
 # service. The next run recovers it: `setup` again ends exactly in the applied state, `rollback`
 # until nothing is left ends exactly as before (the IPVS table as ipvsadm-save prints it, timeouts,
@@ -103,6 +104,13 @@ points=$(awk '
         if (name ~ /^mkdir/ && call ~ /EEXIST/) next
         print name, count[name]
     }' "$LAB_STATE/trace")
+# Every netlink request (IPVS, addresses, nft's own are in its child) is a kill point; of the file,
+# journal and sysctl calls every other one is: they are the same FileDriver, journal and sysctl code
+# as a real server's, which CrashPointKernelTests kills at every single call. LAB_CRASH_ALL=1 takes
+# every point (about twice the time).
+if [ -z "${LAB_CRASH_ALL:-}" ]; then
+    points=$(echo "$points" | awk '$1 ~ /^(sendmsg|sendto)$/ || (++other % 2) == 1')
+fi
 total=$(echo "$points" | wc -l)
 echo "$total kill points"
 [ "$total" -ge 20 ] || fail "only $total mutating calls found in the trace"
