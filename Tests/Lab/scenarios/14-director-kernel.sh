@@ -32,7 +32,10 @@ done
 
 step "the reboot: ip_vs unloaded; sysctl.d alone cannot set the IPVS sysctls then"
 on director ipvsadm -C
-modprobe -r ip_vs_wrr ip_vs_rr ip_vs_sh ip_vs || fail "ip_vs does not unload: $(lsmod | grep ip_vs)"
+# Every scheduler module, whichever earlier scenario loaded it (wlc is ipvsadm's default), then ip_vs;
+# namespaces of earlier scenarios release their services asynchronously, so asked again until it goes.
+unload_ipvs() { modprobe -r $(lsmod | awk '/^ip_vs_/ {print $1}') ip_vs 2>/dev/null; }
+within "$LAB_WAIT" unload_ipvs || fail "ip_vs does not unload: $(lsmod | grep ip_vs)"
 [ ! -e /sys/module/ip_vs ] || fail "ip_vs is still loaded"
 if on director sysctl -q -p "$root/etc/sysctl.d/90-lvs-node.conf" 2>/dev/null; then
     fail "sysctl -p set net.ipv4.vs.* without ip_vs (the order would not matter)"
