@@ -184,6 +184,11 @@ lab_cleanup() {
     wait 2>/dev/null || true   # the servers and keepalived gone before their namespaces
     # And whatever else runs in them (a confirmation's watcher is detached from this shell).
     for namespace in $(ip netns list | awk '{print $1}'); do ip netns pids "$namespace" | xargs -r kill -9 2>/dev/null || true; done
+    # The switch ports (v-HOST-IFACE) go first, each with its peer: a deleted namespace's devices go only
+    # when the kernel frees the namespace, which an orphaned TCP socket still sending its FIN (a real
+    # server whose server was killed mid-connection) delays for minutes, and the next scenario makes
+    # the same names again.
+    for link in $(ip -o link show | awk -F': ' '$2 ~ /^v-/ {sub(/@.*/, "", $2); print $2}'); do ip link delete "$link"; done
     ip -all netns delete 2>/dev/null || true
     for link in $(ip -o link show type bridge | awk -F': ' '{print $2}'); do ip link delete "$link"; done
     rm -rf "$LAB_STATE"
