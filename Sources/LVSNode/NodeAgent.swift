@@ -39,7 +39,8 @@ public struct NodeAgent {
             let (plan, _) = try makePlan(spec, role, host, current)
             return PlanReport(changes: ReportedChange.list(plan.changes, host.drivers), interruptedRun: journal.exists,
                               foreignFiles: Self.foreignFiles(plan, current),
-                              rebootSurvival: RebootSurvival.lines(spec, root: environment.root.root, moduleParameter: environment.moduleParameter))
+                              rebootSurvival: RebootSurvival.lines(spec, root: environment.root.root, moduleParameter: environment.moduleParameter),
+                              pendingConfirmation: try confirmations.load().flatMap { $0.isPending ? $0 : nil })
         }
     }
 

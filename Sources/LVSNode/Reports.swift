@@ -64,6 +64,8 @@ public struct PlanReport {
     public var foreignFiles: [String]
     /// What brings the state back after a reboot, and a warning when nothing does.
     public var rebootSurvival: [String] = []
+    /// A change awaiting confirmation: setup refuses until it is confirmed or undone.
+    public var pendingConfirmation: Confirmation?
     public var hasChanges: Bool { !changes.isEmpty }
 }
 

@@ -53,12 +53,17 @@ struct PlanCommand: ParsableCommand {
             output.detail("note: \(path) exists and was not written by lvs-node; setup refuses to replace it without --force")
         }
         report.rebootSurvival.forEach(output.detail)
+        if let pending = report.pendingConfirmation {
+            output.detail("note: " + ConfirmationText.pending(pending)
+                          + "; setup refuses to change the host until it is confirmed or undone")
+        }
         output.summary(report.hasChanges ? "\(Output.count(report.changes.count, "change")) pending" : "no changes: the host matches the spec")
         let status = report.hasChanges ? ExitStatus.pending : ExitStatus.success
         output.document(command, status: status, [
             ("dry_run", .bool(true)), ("pending", .bool(report.hasChanges)), ("changes", JSONOutput.changes(report.changes)),
             ("interrupted_run", .bool(report.interruptedRun)), ("foreign_files", .strings(report.foreignFiles)),
             ("reboot_survival", .strings(report.rebootSurvival)),
+            ("confirmation", ConfirmationText.json(report.pendingConfirmation)),
         ])
         return status
     }

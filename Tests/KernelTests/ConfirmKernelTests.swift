@@ -177,6 +177,10 @@ final class ConfirmKernelTests {
     @Test func aSetupWhileAChangeAwaitsConfirmationIsRefusedAndARollbackByHandDisarmsIt() throws {
         let good = try applyGood()
         let applied = try applyLockOut(within: 3)
+        // plan says so before a setup is refused: a pending change is part of what setup would meet.
+        let plan = try bench.lvsNode(["plan"] + Self.good.dropFirst())
+        #expect(plan.stdout.contains("awaiting confirmation: generation 2 is undone at")
+                && plan.stdout.contains("setup refuses to change the host until"), "\(plan)")
         let second = try bench.lvsNode(Self.good)
         #expect(second.status == 75 && second.stderr.contains("awaits confirmation until"), "\(second)")
         expectSame(try bench.snapshot(), applied, "the refused setup changed nothing")
@@ -234,6 +238,10 @@ final class ConfirmKernelTests {
         #expect(try JSONSchemaCheck.validate(setup.stdout).isEmpty, "\(setup)")
         let status = try bench.lvsNode(["status", "--json"])
         #expect(try JSONSchemaCheck.validate(status.stdout).isEmpty, "\(status)")
+        let plan = try bench.lvsNode(["plan", "--json"] + Self.good.dropFirst())
+        #expect(try JSONSchemaCheck.validate(plan.stdout).isEmpty, "\(plan)")
+        let planned = try JSONSerialization.jsonObject(with: Data(plan.stdout.utf8)) as? [String: Any]
+        #expect((planned?["confirmation"] as? [String: Any])?["state"] as? String == "pending", "\(plan)")
         #expect(try confirmation()?["state"] as? String == "pending")
         let confirm = try bench.lvsNode(["confirm", "--json"])
         #expect(confirm.status == 0)
