@@ -113,6 +113,8 @@ public struct Generation: Sendable {
         }
         var number: Int?, created: String?, summary = "", spec = "", specIsPrivate = false, maskedSpec: String?
         var steps: [DesiredStep] = [], changes: [Change] = [], baseline: [String: String?] = [:]
+        // A baseline record takes 40 bytes or more: room made once instead of by rehashing as it grows.
+        baseline.reserveCapacity(body.count / 120)
         try StateText.scan(body) { record in
             let count = record.count
             // The records a large generation has thousands of come first.

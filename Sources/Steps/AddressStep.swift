@@ -63,7 +63,7 @@ enum AddressStep {
         let wanted = Set(subjects)
         var earlier: [String: String] = [:]
         for entry in previous?.desired ?? [] where wanted.contains(entry.subject) {
-            let device = String(entry.subject.prefix { $0 != " " })
+            let device = String(Substring(entry.subject.utf8.prefix { $0 != UInt8(ascii: " ") }))
             if let label = entry.state, pattern.matches(label, device: device) {
                 earlier[entry.subject] = label
                 used[device, default: []].insert(label)
@@ -102,6 +102,8 @@ enum AddressStep {
 final class LabelPattern {
     let text: String
     private var parts: [String: (prefix: String, suffix: String)] = [:]
+    /// The same, as bytes, for `matches`.
+    private var byteParts: [String: (prefix: [UInt8], suffix: [UInt8])] = [:]
 
     init(_ text: String, location: String) throws {
         guard text.components(separatedBy: "{n}").count == 2 else {
@@ -124,11 +126,19 @@ final class LabelPattern {
     }
 
     func matches(_ label: String, device: String) -> Bool {
-        let (prefix, suffix) = around(device)
-        // On bytes, not Characters: asked of every address on the host, every run.
-        guard label.utf8.count > prefix.utf8.count + suffix.utf8.count, label.utf8.starts(with: prefix.utf8),
-              label.utf8.reversed().starts(with: suffix.utf8.reversed()) else { return false }
-        return label.utf8.dropFirst(prefix.utf8.count).dropLast(suffix.utf8.count).allSatisfy { $0 >= 48 && $0 <= 57 }
+        let (prefix, suffix) = byteParts[device] ?? {
+            let (prefix, suffix) = around(device)
+            let bytes = (Array(prefix.utf8), Array(suffix.utf8))
+            byteParts[device] = bytes
+            return bytes
+        }()
+        // On contiguous bytes, not Characters or UTF-8 views: asked of every address on the host, every run.
+        var label = label
+        return label.withUTF8 { bytes in
+            guard bytes.count > prefix.count + suffix.count, bytes.prefix(prefix.count).elementsEqual(prefix),
+                  bytes.suffix(suffix.count).elementsEqual(suffix) else { return false }
+            return bytes[prefix.count..<(bytes.count - suffix.count)].allSatisfy { $0 >= 48 && $0 <= 57 }
+        }
     }
 }
 
