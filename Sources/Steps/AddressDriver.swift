@@ -79,10 +79,13 @@ public final class AddressDriver: Driver {
     /// Characters: a run of a thousand VIPs splits thousands of subjects, and grapheme breaking was
     /// most of what that cost.
     static func halves(_ text: String, at separator: UInt8) -> (String, String)? {
-        let utf8 = text.utf8
-        guard let cut = utf8.firstIndex(of: separator), cut != utf8.startIndex else { return nil }
-        let rest = utf8[utf8.index(after: cut)...]
-        guard !rest.isEmpty, !rest.contains(separator) else { return nil }
-        return (String(Substring(utf8[..<cut])), String(Substring(rest)))
+        // On the contiguous bytes: String.UTF8View indices cost more than the split itself.
+        var text = text
+        return text.withUTF8 { bytes in
+            guard let cut = bytes.firstIndex(of: separator), cut != 0, cut + 1 < bytes.count,
+                  !bytes[(cut + 1)...].contains(separator) else { return nil }
+            return (String(decoding: UnsafeBufferPointer(rebasing: bytes[..<cut]), as: UTF8.self),
+                    String(decoding: UnsafeBufferPointer(rebasing: bytes[(cut + 1)...]), as: UTF8.self))
+        }
     }
 }
