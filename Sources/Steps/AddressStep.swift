@@ -53,35 +53,40 @@ enum AddressStep {
         }
 
         var hostLabels: [String: String] = [:]   // "device cidr" → label
-        var used: [String: Set<String>] = [:]      // device → labels in use
-        for address in try host.addresses.addresses() {
+        let hostAddresses = try host.addresses.addresses()
+        hostLabels.reserveCapacity(hostAddresses.count)
+        for address in hostAddresses {
             guard let label = address.label else { continue }
             hostLabels[AddressDriver.subject(device: address.interface, cidr: address.cidr)] = label
-            used[address.interface, default: []].insert(label)
         }
         let subjects = entries.map { AddressDriver.subject(device: $0.device, cidr: $0.cidr) }
-        let wanted = Set(subjects)
+        // The label the previous generation gave a subject, where the pattern still fits it.
         var earlier: [String: String] = [:]
-        for entry in previous?.desired ?? [] where wanted.contains(entry.subject) {
+        earlier.reserveCapacity(previous?.desired.count ?? 0)
+        for entry in previous?.desired ?? [] {
+            guard let label = entry.state else { continue }
             let device = String(Substring(entry.subject.utf8.prefix { $0 != UInt8(ascii: " ") }))
-            if let label = entry.state, pattern.matches(label, device: device) {
-                earlier[entry.subject] = label
-                used[device, default: []].insert(label)
-            }
+            if pattern.matches(label, device: device) { earlier[entry.subject] = label }
         }
 
         var desired: [Desired] = []
         desired.reserveCapacity(entries.count)
         var next: [String: Int] = [:]
+        // Device → labels in use, worked out when the first new label is needed: a re-run keeps them all.
+        var used: [String: Set<String>] = [:], usedKnown = false
         for (entry, subject) in zip(entries, subjects) {
             guard entry.address.family == .v4 else {
                 desired.append(Desired(subject: subject, state: AddressDriver.presentWithoutLabel))
                 continue
             }
             if let label = earlier[subject] ?? hostLabels[subject].flatMap({ pattern.matches($0, device: entry.device) ? $0 : nil }) {
-                used[entry.device, default: []].insert(label)
+                if usedKnown { used[entry.device, default: []].insert(label) }
                 desired.append(Desired(subject: subject, state: label))
                 continue
+            }
+            if !usedKnown {
+                used = labelsInUse(host: hostAddresses, entries: entries, subjects: subjects, earlier: earlier, given: desired)
+                usedKnown = true
             }
             var number = next[entry.device] ?? 0
             while used[entry.device, default: []].contains(pattern.label(number, device: entry.device)) { number += 1 }
@@ -94,6 +99,23 @@ enum AddressStep {
             desired.append(Desired(subject: subject, state: label))
         }
         return DesiredStep(name: step.name, kind: AddressDriver.kindName, desired: desired)
+    }
+
+    /// Device → labels taken: every label on the host, the previous generation's labels of the wanted
+    /// subjects, and the labels `given` so far (to the first `given.count` entries).
+    private static func labelsInUse(host: [InterfaceAddress], entries: [Entry], subjects: [String], earlier: [String: String],
+                                    given: [Desired]) -> [String: Set<String>] {
+        var used: [String: Set<String>] = [:]
+        for address in host {
+            if let label = address.label { used[address.interface, default: []].insert(label) }
+        }
+        for (entry, subject) in zip(entries, subjects) {
+            if let label = earlier[subject] { used[entry.device, default: []].insert(label) }
+        }
+        for (entry, desired) in zip(entries, given) where entry.address.family == .v4 {
+            if let label = desired.state { used[entry.device, default: []].insert(label) }
+        }
+        return used
     }
 }
 
