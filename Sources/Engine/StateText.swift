@@ -198,11 +198,12 @@ struct StateTextWriter {
 
     /// An optional value: `=value` escaped, or `!`.
     mutating func optionalField(_ value: String?) {
+        bytes.append(9)
         guard let value else {
-            bytes += [9, UInt8(ascii: "!")]
+            bytes.append(UInt8(ascii: "!"))
             return
         }
-        bytes += [9, UInt8(ascii: "=")]
+        bytes.append(UInt8(ascii: "="))
         append(escaping: value)
     }
 

@@ -16,16 +16,19 @@ public enum DurableFiles {
             throw HostError(operation: "opening", subject: path, errno: errno)
         }
         defer { close(fd) }
-        try requireRegularFile(fd, path: path)
-        return try readAll(fd, path: path, limit: limit)
+        let size = try requireRegularFile(fd, path: path)
+        return try readAll(fd, path: path, limit: limit, expected: size)
     }
 
-    static func requireRegularFile(_ fd: Int32, path: String) throws {
+    /// Returns the file's size.
+    @discardableResult
+    static func requireRegularFile(_ fd: Int32, path: String) throws -> Int {
         var info = stat()
         guard fstat(fd, &info) == 0 else { throw HostError(operation: "inspecting", subject: path, errno: errno) }
         guard info.st_mode & S_IFMT == S_IFREG else {
             throw HostError(operation: "refusing to read", subject: "\(path), which is not a regular file", errno: EINVAL)
         }
+        return Int(info.st_size)
     }
 
     /// Replaces `path` with `bytes` so a reader sees the old file or the new one, never a mix.
@@ -112,20 +115,30 @@ public enum DurableFiles {
         return String(path[path.index(after: slash)...])
     }
 
-    static func readAll(_ fd: Int32, path: String, limit: Int = readLimit) throws -> [UInt8] {
-        var result: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
+    /// `expected`: the size the file had when opened. Read straight into room for that (and one byte
+    /// more, to see that it grew): growing by doubling from 64 KiB chunks held two and a half times a
+    /// generation of a thousand VIPs at the peak of a run.
+    static func readAll(_ fd: Int32, path: String, limit: Int = readLimit, expected: Int = 0) throws -> [UInt8] {
+        var result = [UInt8](repeating: 0, count: min(max(expected, 0), limit) + 1)
+        var filled = 0
         while true {
-            let count = Glibc.read(fd, &chunk, chunk.count)
+            if filled == result.count {
+                // filled <= limit here, so there is room for at least one more byte up to limit + 1.
+                result.append(contentsOf: repeatElement(0, count: min(max(result.count, 65536), limit + 1 - result.count)))
+            }
+            let count = result.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + filled, $0.count - filled) }
             if count < 0 {
                 if errno == EINTR { continue }
                 throw HostError(operation: "reading", subject: path, errno: errno)
             }
-            if count == 0 { return result }
-            guard result.count + count <= limit else {
+            if count == 0 {
+                result.removeLast(result.count - filled)
+                return result
+            }
+            filled += count
+            guard filled <= limit else {
                 throw HostError(operation: "refusing to read more than \(limit >> 20) MiB of", subject: path, errno: EFBIG)
             }
-            result.append(contentsOf: chunk[0..<count])
         }
     }
 

@@ -132,6 +132,11 @@ enum SpecYAML {
 
     /// A YAML double-quoted scalar: `"` and `\` escaped, every control character and DEL as `\xNN`.
     static func quoted(_ text: String) -> String {
+        // Nearly every value (an address, a name) is printable ASCII without `"` or `\`: quoted as it is,
+        // without a walk over its scalars (a thousand VIPs, a thousand values).
+        if text.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7f && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }) {
+            return "\"" + text + "\""
+        }
         var out = "\""
         for scalar in text.unicodeScalars {
             switch scalar {

@@ -53,35 +53,40 @@ enum AddressStep {
         }
 
         var hostLabels: [String: String] = [:]   // "device cidr" → label
-        var used: [String: Set<String>] = [:]      // device → labels in use
-        for address in try host.addresses.addresses() {
+        let hostAddresses = try host.addresses.addresses()
+        hostLabels.reserveCapacity(hostAddresses.count)
+        for address in hostAddresses {
             guard let label = address.label else { continue }
             hostLabels[AddressDriver.subject(device: address.interface, cidr: address.cidr)] = label
-            used[address.interface, default: []].insert(label)
         }
         let subjects = entries.map { AddressDriver.subject(device: $0.device, cidr: $0.cidr) }
-        let wanted = Set(subjects)
+        // The label the previous generation gave a subject, where the pattern still fits it.
         var earlier: [String: String] = [:]
-        for entry in previous?.desired ?? [] where wanted.contains(entry.subject) {
-            let device = String(entry.subject.prefix { $0 != " " })
-            if let label = entry.state, pattern.matches(label, device: device) {
-                earlier[entry.subject] = label
-                used[device, default: []].insert(label)
-            }
+        earlier.reserveCapacity(previous?.desired.count ?? 0)
+        for entry in previous?.desired ?? [] {
+            guard let label = entry.state else { continue }
+            let device = String(Substring(entry.subject.utf8.prefix { $0 != UInt8(ascii: " ") }))
+            if pattern.matches(label, device: device) { earlier[entry.subject] = label }
         }
 
         var desired: [Desired] = []
         desired.reserveCapacity(entries.count)
         var next: [String: Int] = [:]
+        // Device → labels in use, worked out when the first new label is needed: a re-run keeps them all.
+        var used: [String: Set<String>] = [:], usedKnown = false
         for (entry, subject) in zip(entries, subjects) {
             guard entry.address.family == .v4 else {
                 desired.append(Desired(subject: subject, state: AddressDriver.presentWithoutLabel))
                 continue
             }
             if let label = earlier[subject] ?? hostLabels[subject].flatMap({ pattern.matches($0, device: entry.device) ? $0 : nil }) {
-                used[entry.device, default: []].insert(label)
+                if usedKnown { used[entry.device, default: []].insert(label) }
                 desired.append(Desired(subject: subject, state: label))
                 continue
+            }
+            if !usedKnown {
+                used = labelsInUse(host: hostAddresses, entries: entries, subjects: subjects, earlier: earlier, given: desired)
+                usedKnown = true
             }
             var number = next[entry.device] ?? 0
             while used[entry.device, default: []].contains(pattern.label(number, device: entry.device)) { number += 1 }
@@ -95,6 +100,23 @@ enum AddressStep {
         }
         return DesiredStep(name: step.name, kind: AddressDriver.kindName, desired: desired)
     }
+
+    /// Device → labels taken: every label on the host, the previous generation's labels of the wanted
+    /// subjects, and the labels `given` so far (to the first `given.count` entries).
+    private static func labelsInUse(host: [InterfaceAddress], entries: [Entry], subjects: [String], earlier: [String: String],
+                                    given: [Desired]) -> [String: Set<String>] {
+        var used: [String: Set<String>] = [:]
+        for address in host {
+            if let label = address.label { used[address.interface, default: []].insert(label) }
+        }
+        for (entry, subject) in zip(entries, subjects) {
+            if let label = earlier[subject] { used[entry.device, default: []].insert(label) }
+        }
+        for (entry, desired) in zip(entries, given) where entry.address.family == .v4 {
+            if let label = desired.state { used[entry.device, default: []].insert(label) }
+        }
+        return used
+    }
 }
 
 /// `lo:{n}` → lo:0, lo:1, …; `{device}:{n}` → eth1:0, eth1:1, …
@@ -102,6 +124,8 @@ enum AddressStep {
 final class LabelPattern {
     let text: String
     private var parts: [String: (prefix: String, suffix: String)] = [:]
+    /// The same, as bytes, for `matches`.
+    private var byteParts: [String: (prefix: [UInt8], suffix: [UInt8])] = [:]
 
     init(_ text: String, location: String) throws {
         guard text.components(separatedBy: "{n}").count == 2 else {
@@ -124,11 +148,19 @@ final class LabelPattern {
     }
 
     func matches(_ label: String, device: String) -> Bool {
-        let (prefix, suffix) = around(device)
-        // On bytes, not Characters: asked of every address on the host, every run.
-        guard label.utf8.count > prefix.utf8.count + suffix.utf8.count, label.utf8.starts(with: prefix.utf8),
-              label.utf8.reversed().starts(with: suffix.utf8.reversed()) else { return false }
-        return label.utf8.dropFirst(prefix.utf8.count).dropLast(suffix.utf8.count).allSatisfy { $0 >= 48 && $0 <= 57 }
+        let (prefix, suffix) = byteParts[device] ?? {
+            let (prefix, suffix) = around(device)
+            let bytes = (Array(prefix.utf8), Array(suffix.utf8))
+            byteParts[device] = bytes
+            return bytes
+        }()
+        // On contiguous bytes, not Characters or UTF-8 views: asked of every address on the host, every run.
+        var label = label
+        return label.withUTF8 { bytes in
+            guard bytes.count > prefix.count + suffix.count, bytes.prefix(prefix.count).elementsEqual(prefix),
+                  bytes.suffix(suffix.count).elementsEqual(suffix) else { return false }
+            return bytes[prefix.count..<(bytes.count - suffix.count)].allSatisfy { $0 >= 48 && $0 <= 57 }
+        }
     }
 }
 

@@ -51,7 +51,8 @@ enum Entry {
         }
         var parsed: ParsableCommand
         do {
-            parsed = try command.parseAsRoot(RepeatedOptions.extract(Array(arguments.dropFirst())))
+            let rest = Array(arguments.dropFirst())
+            parsed = try DirectArguments.parse(name, rest) ?? command.parseAsRoot(RepeatedOptions.extract(rest))
         } catch {
             if arguments.contains("--json") {
                 // A usage error is a document too: a playbook parses stdout whatever happened.

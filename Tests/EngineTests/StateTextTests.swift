@@ -1,3 +1,5 @@
+import Glibc
+import HostAccess
 import Testing
 import TestSupport
 @testable import Engine
@@ -75,5 +77,53 @@ import TestSupport
     @Test func aDamagedGenerationIsRefused() {
         #expect(throws: (any Error).self) { try Generation(bytes: Array("generation\t1\ncreated\tx\nchange\tsysctl\tkey\t1\t2\n".utf8)) }
         #expect(throws: (any Error).self) { try Generation(bytes: Array("created\tx\n".utf8)) }
+    }
+}
+
+/// The store keeps the generation it last decoded or saved, with the file's bytes, so a run that reads
+/// the one in force twice decodes it once; what it returns must be what decoding the file gives, and a
+/// file changed in place (even within one clock tick, same size) is read again.
+@Suite struct GenerationMemoryTests {
+    func sample() -> Generation {
+        var generation = Generation(number: 4, created: "2026-11-24T10:00:00Z", spec: "role: director\nha: {password: secret}\n",
+                                    summary: "director (dr)", steps: [
+                                        DesiredStep(name: "vips", kind: "address", desired: [Desired(subject: "lo 192.0.2.10/32", state: "lo:0")]),
+                                        DesiredStep(name: "files", kind: "file", desired: [Desired(subject: "/etc/k.conf", state: "password secret")])],
+                                    changes: [Change(kind: "address", subject: "lo 192.0.2.10/32", before: nil, after: "lo:0"),
+                                              Change(kind: "file", subject: "/etc/k.conf", before: nil, after: "password secret")],
+                                    previous: nil)
+        generation.specIsPrivate = true
+        generation.maskedSpec = "role: director\nha: {password: '***'}\n"
+        return generation
+    }
+
+    @Test func theGenerationKeptAfterSavingIsTheOneTheFileDecodesTo() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let store = GenerationStore(directory: directory.file("generations"))
+        try store.save(sample(), isPrivate: { kind, _ in kind == "file" })
+        let kept = try #require(try store.current())
+        // Another spelling of the same directory is another key: this one decodes the file.
+        let decoded = try #require(try GenerationStore(directory: directory.file("./generations")).current())
+        #expect(kept.number == decoded.number && kept.created == decoded.created && kept.summary == decoded.summary)
+        #expect(kept.spec == decoded.spec && kept.specIsPrivate == decoded.specIsPrivate && kept.maskedSpec == decoded.maskedSpec)
+        #expect(kept.steps == decoded.steps && kept.changes == decoded.changes && kept.baseline == decoded.baseline)
+        #expect(decoded.steps[1].desired[0].state == "password secret")
+    }
+
+    @Test func aGenerationFileChangedAfterItWasReadIsReadAgain() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let store = GenerationStore(directory: directory.file("generations"))
+        try store.save(sample(), isPrivate: { kind, _ in kind == "file" })
+        #expect(try store.current()?.number == 4)
+        // The same size, one byte changed in place: the checksum no longer matches.
+        let path = directory.file("generations/000004")
+        var bytes = try #require(try DurableFiles.read(path))
+        bytes[bytes.count / 2] ^= 1
+        let fd = open(path, O_WRONLY)
+        _ = bytes.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
+        close(fd)
+        #expect(throws: EngineError.self) { try store.current() }
     }
 }

@@ -25,7 +25,6 @@ public enum AddressMessages {
         guard inet_pton(family, address.address, &raw) == 1, (0...(size * 8)).contains(address.prefixLength) else {
             throw HostError(operation: adding ? "adding" : "removing", subject: "\(address.cidr) on \(address.interface)", errno: EINVAL)
         }
-        let label = family == AF_INET ? address.label.map { Array($0.utf8) + [0] } : nil
         let start = buffer.count
         let flags = NLM_F_REQUEST | NLM_F_ACK | (adding ? NLM_F_CREATE | NLM_F_EXCL : 0)
         append32(&buffer, 0)   // nlmsg_len, filled in below
@@ -35,15 +34,22 @@ public enum AddressMessages {
         append32(&buffer, port)
         // ifaddrmsg: family, prefix length, flags, scope (libnl's: host for 127/8, else universe), index.
         let isLoopback = family == AF_INET && withUnsafeBytes(of: raw) { $0[0] } == 127
-        buffer += [UInt8(family), UInt8(address.prefixLength), 0, UInt8(isLoopback ? RT_SCOPE_HOST.rawValue : RT_SCOPE_UNIVERSE.rawValue)]
+        // Byte by byte, no array literal or copied label: a thousand requests a run.
+        buffer.append(UInt8(family))
+        buffer.append(UInt8(address.prefixLength))
+        buffer.append(0)
+        buffer.append(UInt8(isLoopback ? RT_SCOPE_HOST.rawValue : RT_SCOPE_UNIVERSE.rawValue))
         append32(&buffer, UInt32(bitPattern: interfaceIndex))
         withUnsafeBytes(of: raw) { bytes in
             appendAttribute(&buffer, UInt16(IFA_LOCAL), UnsafeRawBufferPointer(rebasing: bytes[0..<size]))
             appendAttribute(&buffer, UInt16(IFA_ADDRESS), UnsafeRawBufferPointer(rebasing: bytes[0..<size]))
         }
-        if let label { label.withUnsafeBytes { appendAttribute(&buffer, UInt16(IFA_LABEL), $0) } }
+        if family == AF_INET, var label = address.label {
+            // NUL-terminated, as the kernel's IFA_LABEL is a C string.
+            label.withUTF8 { appendAttribute(&buffer, UInt16(IFA_LABEL), UnsafeRawBufferPointer($0), terminated: true) }
+        }
         let length = UInt32(buffer.count - start)
-        withUnsafeBytes(of: length) { buffer.replaceSubrange(start..<(start + 4), with: $0) }
+        buffer.withUnsafeMutableBytes { $0.storeBytes(of: length, toByteOffset: start, as: UInt32.self) }
     }
 
     /// An RTM_GETADDR dump of every family.
@@ -138,11 +144,15 @@ public enum AddressMessages {
         return buffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
     }
 
-    private static func appendAttribute(_ buffer: inout [UInt8], _ type: UInt16, _ payload: UnsafeRawBufferPointer) {
-        append16(&buffer, UInt16(4 + payload.count))
+    /// `terminated`: a NUL follows the payload (counted in the length).
+    private static func appendAttribute(_ buffer: inout [UInt8], _ type: UInt16, _ payload: UnsafeRawBufferPointer,
+                                        terminated: Bool = false) {
+        let count = payload.count + (terminated ? 1 : 0)
+        append16(&buffer, UInt16(4 + count))
         append16(&buffer, type)
         buffer.append(contentsOf: payload)
-        buffer.append(contentsOf: repeatElement(0, count: (4 - payload.count % 4) % 4))
+        if terminated { buffer.append(0) }
+        for _ in 0..<((4 - count % 4) % 4) { buffer.append(0) }
     }
 
     // Host byte order, as netlink has it.
