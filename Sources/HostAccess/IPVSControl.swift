@@ -148,6 +148,9 @@ public enum IPVSOperation: Hashable, Sendable {
     case editDestination(IPVSDestination)
     case deleteDestination(IPVSDestination)
     case setTimeouts(IPVSTimeouts)
+    /// Every service and its real servers at once (IPVS_CMD_FLUSH, what `ipvsadm -C` sends); the
+    /// timeouts stay. Only for a table whose every service is lvs-node's (see `IPVSDriver.write`).
+    case flush
 }
 
 /// The kernel's IPVS table. The real one speaks generic netlink; tests use a stateful fake.

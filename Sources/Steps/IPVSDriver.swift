@@ -148,7 +148,24 @@ public final class IPVSDriver: Driver {
             if case .deleteDestination(let destination) = operation { return !removed.contains(destination.service) }
             return true
         }
+        if try flushes(requests, removed, control) {
+            // One request for the lot; a failure names the first change (the journal holds them all,
+            // so recovery puts back every service and real server the flush took).
+            try send([(requests[0].0, .flush)], control)
+            return
+        }
         try send(requests, control)
+    }
+
+    /// Whether the batch is the removal of every service the kernel holds, and nothing else, so one
+    /// IPVS_CMD_FLUSH does it (a rollback to a generation without services). The kernel is read
+    /// again first: a service another tool added since the plan is not lvs-node's, and the
+    /// per-service requests would leave it.
+    private func flushes(_ requests: [(Change, IPVSOperation)], _ removed: Set<IPVSServiceKey>, _ control: IPVSControl) throws -> Bool {
+        guard removed.count > 1, removed.count == requests.count else { return false }
+        control.refresh()
+        let live = try control.services()
+        return live.count == removed.count && live.allSatisfy { removed.contains($0.key) }
     }
 
     private func send(_ requests: [(Change, IPVSOperation)], _ control: IPVSControl) throws {

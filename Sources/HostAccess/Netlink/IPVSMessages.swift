@@ -29,6 +29,8 @@ public enum IPVSMessages {
                 try check(nla_put_u32(message, Int32(IPVS_CMD_ATTR_TIMEOUT_TCP_FIN), timeouts.tcpFin))
                 try check(nla_put_u32(message, Int32(IPVS_CMD_ATTR_TIMEOUT_UDP), timeouts.udp))
             }
+        case .flush:
+            return try message(Int32(IPVS_CMD_FLUSH), family, sequence, ack: true) { _ in }
         }
     }
 

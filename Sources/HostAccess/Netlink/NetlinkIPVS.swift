@@ -123,6 +123,7 @@ public final class NetlinkIPVS: IPVSControl {
         case .editService, .editDestination: return "changing"
         case .deleteService, .deleteDestination: return "removing"
         case .setTimeouts: return "setting"
+        case .flush: return "removing"
         }
     }
 
@@ -133,6 +134,7 @@ public final class NetlinkIPVS: IPVSControl {
         case .addDestination(let destination), .editDestination(let destination), .deleteDestination(let destination):
             return "the real server \(destination.endpoint) of \(destination.service.text)"
         case .setTimeouts(let timeouts): return "the IPVS timeouts (tcp \(timeouts.tcp), tcpfin \(timeouts.tcpFin), udp \(timeouts.udp))"
+        case .flush: return "every IPVS service at once (flush)"
         }
     }
 }
