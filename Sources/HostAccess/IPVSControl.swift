@@ -20,7 +20,10 @@ public enum IPVSServiceKey: Hashable, Sendable, Comparable {
     }
 
     public static func endpoint(_ address: String, _ port: UInt16) -> String {
-        address.contains(":") ? "[\(address)]:\(port)" : "\(address):\(port)"
+        // Appended, not interpolated: a table's worth of these is read on every run.
+        var text = address.utf8.contains(UInt8(ascii: ":")) ? "[" + address + "]:" : address + ":"
+        text += String(port)
+        return text
     }
 
     public static func < (a: IPVSServiceKey, b: IPVSServiceKey) -> Bool { a.text < b.text }

@@ -58,9 +58,9 @@ public final class IPVSDriver: Driver {
     }
 
     public static func state(_ destination: IPVSDestination) -> String {
-        var text = "\(destination.forwarding.rawValue) weight \(destination.weight)"
-        if destination.upperThreshold > 0 { text += " upper \(destination.upperThreshold)" }
-        if destination.lowerThreshold > 0 { text += " lower \(destination.lowerThreshold)" }
+        var text = destination.forwarding.rawValue + " weight " + String(destination.weight)
+        if destination.upperThreshold > 0 { text += " upper " + String(destination.upperThreshold) }
+        if destination.lowerThreshold > 0 { text += " lower " + String(destination.lowerThreshold) }
         return text
     }
 
@@ -100,6 +100,7 @@ public final class IPVSDriver: Driver {
     public func read(_ subjects: [String]) throws -> [String?] {
         let control = try handle.control()
         var states: [String: String] = [:]
+        states.reserveCapacity(subjects.count)
         if subjects.contains(where: { $0.hasPrefix("service ") || $0.hasPrefix("server ") }) {
             var serviceTexts: [IPVSServiceKey: String] = [:]
             for service in try control.services() {
