@@ -67,33 +67,6 @@ import Testing
         (error as? HostError)?.code == .errno(EBADMSG)
     }
 
-    /// `message` with another sequence number (bytes 8..<12 of struct nlmsghdr).
-    static func resequenced(_ message: [UInt8], _ sequence: UInt32) -> [UInt8] {
-        var bytes = message
-        bytes.replaceSubrange(8..<12, with: le32(sequence))
-        return bytes
-    }
-
-    /// The answers to several real-server dumps sent in one sendmsg share a stream: each message is
-    /// handed over with its own sequence number, a dump's end and a refused dump (EBUSY) included.
-    @Test func repliesToSeveralDumpsAreToldApartBySequence() throws {
-        let reply = Self.message(Self.newService, [Self.attribute(Self.attrService, Self.serviceFields())])
-        let busy = Self.header(length: 36, type: Self.error) + Self.le32(UInt32(bitPattern: -EBUSY)) + [UInt8](repeating: 0, count: 16)
-        var datagram = Self.resequenced(reply, 10) + Self.resequenced(reply, 10) + Self.resequenced(Self.doneMessage, 10)
-            + Self.resequenced(busy, 11) + Self.resequenced(reply, 12) + Self.resequenced(Self.doneMessage, 12)
-        var seen: [String] = []
-        try datagram.withUnsafeMutableBytes { raw in
-            try IPVSMessages.forEachReply(in: raw, what: "listing", subject: "real servers") { sequence, reply in
-                switch reply {
-                case .attributes(let attributes): seen.append("\(sequence) \(try IPVSMessages.service(from: attributes)?.scheduler ?? "-")")
-                case .done: seen.append("\(sequence) done")
-                case .error(let code): seen.append("\(sequence) error \(code)")
-                }
-            }
-        }
-        #expect(seen == ["10 wrr", "10 wrr", "10 done", "11 error \(EBUSY)", "12 wrr", "12 done"])
-    }
-
     @Test func aWellFormedServiceReplyDecodes() throws {
         let answer = try Self.decodeServices(Self.serviceReply(Self.serviceFields()))
         #expect(answer.finished)

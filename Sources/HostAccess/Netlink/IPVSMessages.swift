@@ -181,38 +181,9 @@ public enum IPVSMessages {
     static func replies<T>(in datagram: UnsafeMutableRawBufferPointer, sequence: UInt32, isDump: Bool,
                            what: String, subject: String,
                            parse: ([UnsafeMutablePointer<nlattr>?]) throws -> T?) throws -> (values: [T], finished: Bool) {
+        let headerSize = MemoryLayout<nlmsghdr>.size
         var values: [T] = []
         var finished = false
-        try forEachReply(in: datagram, what: what, subject: subject) { replySequence, reply in
-            guard replySequence == sequence else { return }
-            switch reply {
-            case .done:
-                finished = true
-            case .error(let code):
-                if code != 0 { throw HostError(operation: what, subject: subject, errno: code) }
-                finished = true
-            case .attributes(let attributes):
-                if let value = try parse(attributes) { values.append(value) }
-                if !isDump { finished = true }
-            }
-        }
-        return (values, finished)
-    }
-
-    /// One message of a reply: a dump's end, an acknowledgement or error (0 or a positive errno), or
-    /// the attributes of a generic-netlink message (valid only while the datagram is handled).
-    enum Reply {
-        case done
-        case error(Int32)
-        case attributes([UnsafeMutablePointer<nlattr>?])
-    }
-
-    /// Hands every message of one datagram to `body` with its sequence number: the answers to several
-    /// requests sent together (the real servers of many services) arrive interleaved in one stream.
-    /// Throws on a message whose lengths or attributes do not hold together (never reading past its end).
-    static func forEachReply(in datagram: UnsafeMutableRawBufferPointer, what: String, subject: String,
-                             _ body: (UInt32, Reply) throws -> Void) throws {
-        let headerSize = MemoryLayout<nlmsghdr>.size
         var offset = 0
         while offset + headerSize <= datagram.count {
             let header = datagram.loadUnaligned(fromByteOffset: offset, as: nlmsghdr.self)
@@ -222,15 +193,17 @@ public enum IPVSMessages {
             }
             let start = offset
             offset += min((length + 3) & ~3, datagram.count - offset)
+            guard header.nlmsg_seq == sequence else { continue }
             switch Int32(header.nlmsg_type) {
             case NLMSG_DONE:
-                try body(header.nlmsg_seq, .done)
+                finished = true
             case NLMSG_ERROR:
                 guard length >= headerSize + 4 else {
                     throw HostError(operation: what, subject: "\(subject): a truncated error reply", errno: EBADMSG)
                 }
                 let code = datagram.loadUnaligned(fromByteOffset: start + headerSize, as: Int32.self)
-                try body(header.nlmsg_seq, .error(code == 0 ? 0 : code == Int32.min ? EINVAL : -code))
+                if code != 0 { throw HostError(operation: what, subject: subject, errno: code == Int32.min ? EINVAL : -code) }
+                finished = true
             default:
                 // libnl reads the message as its struct; Swift itself reads these bytes only with loadUnaligned.
                 let message = UnsafeMutablePointer<nlmsghdr>(OpaquePointer(datagram.baseAddress! + start))
@@ -238,12 +211,14 @@ public enum IPVSMessages {
                     throw HostError(operation: what, subject: "\(subject): a reply whose attributes are malformed", errno: EBADMSG)
                 }
                 do {
-                    try body(header.nlmsg_seq, .attributes(attributes))
+                    if let value = try parse(attributes) { values.append(value) }
                 } catch is MalformedAttribute {
                     throw HostError(operation: what, subject: "\(subject): a reply whose attributes are malformed", errno: EBADMSG)
                 }
+                if !isDump { finished = true }
             }
         }
+        return (values, finished)
     }
 
     /// A nested attribute that breaks its policy.

@@ -5,16 +5,11 @@ import Glibc
 /// services and one of each service's real servers to read (kept until the table changes), changes
 /// sent as a `NetlinkBatch`.
 public final class NetlinkIPVS: IPVSControl {
-    private var socket: OpaquePointer
+    private let socket: OpaquePointer
     private let family: Int32
 
     /// Throws `MissingKernelFeature` when the kernel has no IPVS.
     public init() throws {
-        (socket, family) = try Self.open()
-    }
-
-    /// A connected generic-netlink socket, sized for batches, and the IPVS family's id.
-    private static func open() throws -> (OpaquePointer, Int32) {
         guard let socket = nl_socket_alloc() else {
             throw HostError(operation: "allocating", subject: "a generic netlink socket", errno: ENOMEM)
         }
@@ -34,18 +29,8 @@ public final class NetlinkIPVS: IPVSControl {
             nl_socket_free(socket)
             throw error
         }
-        // Room for many real-server dumps at once (see `destinations`); without CAP_NET_ADMIN the
-        // kernel refuses the forced size and the buffer stays as `prepare` left it.
-        var size: Int32 = 8 << 20
-        setsockopt(nl_socket_get_fd(socket), SOL_SOCKET, SO_RCVBUFFORCE, &size, socklen_t(MemoryLayout<Int32>.size))
-        return (socket, family)
-    }
-
-    /// A fresh socket in place of one that may still hold a dump in progress.
-    private func reopen() throws {
-        let (fresh, _) = try Self.open()
-        nl_socket_free(socket)
-        socket = fresh
+        self.socket = socket
+        self.family = family
     }
 
     deinit { nl_socket_free(socket) }
@@ -66,98 +51,21 @@ public final class NetlinkIPVS: IPVSControl {
 
     public func destinations() throws -> [IPVSDestination] {
         if let destinationDump { return destinationDump }
-        // IPVS dumps real servers one service at a time, so the requests go many per sendmsg: the
-        // kernel starts each dump as it reads the request, and one that ends in its first pass (a
-        // service's real servers fit one message buffer) frees the socket for the next. One that
-        // does not leaves the rest of its window EBUSY; those, and a window the receive buffer
-        // could not hold (ENOBUFS), are asked again one at a time.
-        let services = try services()
-        var found = [[IPVSDestination]?](repeating: nil, count: services.count)
-        var start = 0
-        while start < services.count {
-            let end = min(start + dumpWindow, services.count)
-            if try !dumpTogether(services, start..<end, into: &found) { try reopen() }
-            start = end
-        }
+        // One dump per service, one at a time: IPVS has no dump of every real server, and several
+        // dump requests in one sendmsg do not help. The kernel (netlink_dump) sends a dump's first
+        // message buffer and ends the dump only when the dump callback, called again from the
+        // reader's next recvmsg, returns 0 — and IPVS's returns the buffer's length in its first
+        // pass — so every request after the first in the same sendmsg would be refused EBUSY.
         var result: [IPVSDestination] = []
-        for (index, service) in services.enumerated() {
-            result += try found[index] ?? dumpAlone(service.key)
+        for service in try services() {
+            let sequence = nl_socket_use_seq(socket)
+            result += try exchange(try IPVSMessages.listDestinations(of: service.key, family: family, sequence: sequence), sequence,
+                                   what: "listing", subject: "the real servers of \(service.key.text)") {
+                try IPVSMessages.destination(from: $0, of: service.key)
+            }
         }
         destinationDump = result
         return result
-    }
-
-    /// Dumps per sendmsg: what the receive buffer holds of their first messages (each a buffer of up
-    /// to 32 KiB in the kernel's accounting; 64 KiB assumed), at least one.
-    private lazy var dumpWindow: Int = {
-        var size: Int32 = 0
-        var length = socklen_t(MemoryLayout<Int32>.size)
-        getsockopt(nl_socket_get_fd(socket), SOL_SOCKET, SO_RCVBUF, &size, &length)
-        return max(1, min(256, Int(size) / (64 << 10)))
-    }()
-
-    /// Sends the real-server dumps of `range` in one sendmsg and reads their answers; fills `found`
-    /// for each dump that completed. Returns false when the kernel could not queue them (ENOBUFS):
-    /// the socket may then still hold a dump in progress and must be replaced.
-    private func dumpTogether(_ services: [IPVSService], _ range: Range<Int>, into found: inout [[IPVSDestination]?]) throws -> Bool {
-        var buffer: [UInt8] = []
-        var indexOf: [UInt32: Int] = [:]
-        for index in range {
-            let sequence = nl_socket_use_seq(socket)
-            let request = try IPVSMessages.listDestinations(of: services[index].key, family: family, sequence: sequence)
-            buffer += request
-            buffer.append(contentsOf: repeatElement(0, count: (4 - request.count % 4) % 4))
-            indexOf[sequence] = index
-        }
-        let sent = buffer.withUnsafeMutableBytes { nl_sendto(socket, $0.baseAddress, $0.count) }
-        if sent < 0 { throw RouteSocket.error(sent, "listing", "the real servers of \(range.count) IPVS services") }
-        var values = [[IPVSDestination]](repeating: [], count: range.count)
-        var pending = range.count
-        var overrun = false
-        let fd = nl_socket_get_fd(socket)
-        while pending > 0 {
-            let count = recv(fd, &receiveBuffer, receiveBuffer.count, 0)
-            if count < 0 {
-                if errno == EINTR { continue }
-                if errno == ENOBUFS { return false }
-                throw HostError(operation: "listing", subject: "the real servers of \(range.count) IPVS services", errno: errno)
-            }
-            try receiveBuffer.withUnsafeMutableBytes { raw in
-                try IPVSMessages.forEachReply(in: UnsafeMutableRawBufferPointer(rebasing: raw[0..<count]), what: "listing",
-                                              subject: "the real servers of IPVS services") { sequence, reply in
-                    guard let index = indexOf[sequence] else { return }
-                    let key = services[index].key
-                    switch reply {
-                    case .attributes(let attributes):
-                        if let destination = try IPVSMessages.destination(from: attributes, of: key) {
-                            values[index - range.lowerBound].append(destination)
-                        }
-                    case .done:
-                        found[index] = values[index - range.lowerBound]
-                        indexOf[sequence] = nil
-                        pending -= 1
-                    case .error(EBUSY):
-                        indexOf[sequence] = nil
-                        pending -= 1
-                    case .error(ENOBUFS):
-                        overrun = true
-                        indexOf[sequence] = nil
-                        pending -= 1
-                    case .error(let code):
-                        throw HostError(operation: "listing", subject: "the real servers of \(key.text)", errno: code)
-                    }
-                }
-            }
-        }
-        return !overrun
-    }
-
-    private func dumpAlone(_ key: IPVSServiceKey) throws -> [IPVSDestination] {
-        let sequence = nl_socket_use_seq(socket)
-        return try exchange(try IPVSMessages.listDestinations(of: key, family: family, sequence: sequence), sequence,
-                            what: "listing", subject: "the real servers of \(key.text)") {
-            try IPVSMessages.destination(from: $0, of: key)
-        }
     }
 
     public func timeouts() throws -> IPVSTimeouts {

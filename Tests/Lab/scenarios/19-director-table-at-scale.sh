@@ -1,8 +1,7 @@
 # The director's table read and removed in bulk, against the kernel (read back with ipvsadm):
-# - the real servers of every service are read with many dumps per sendmsg: a table of 300 services,
-#   one of them with 600 real servers (its dump needs several passes, so the dumps sent after it in
-#   the same sendmsg are refused EBUSY and asked again one at a time): a second setup changes
-#   nothing, and a real server deleted by hand anywhere in the table is found and put back;
+# - a table of 300 services, one of them with 600 real servers (its dump takes several message
+#   buffers): a second setup changes nothing, and real servers deleted by hand, in the big service
+#   and in the last one, are found and put back;
 # - a rollback that empties a table holding only lvs-node's services is one IPVS flush (one
 #   IPVS_CMD_FLUSH request in the trace, nothing left, the timeouts untouched); with a foreign
 #   service added after setup it removes lvs-node's services one by one and the foreign one stays;
