@@ -46,15 +46,6 @@ output=$(director_lvs "$LVS_NODE" setup --config "$spec") || fail "the second se
 grep -q "no changes needed" <<< "$output" || fail "the second setup changed something: $output"
 [ "$(table)" = "$applied" ] || fail "the second setup changed the table"
 
-step "a real server deleted by hand, in the big service and in the last one, is drift and is put back"
-address() { "$PYTHON" -c "import ipaddress; print(ipaddress.ip_address('198.18.0.1') + $1)"; }
-on director ipvsadm -d -f 150 -r "$(address $((4096 + 305))):0"
-on director ipvsadm -d -f 300 -r "$(address $((300 * 8 + 2))):0"
-status=0; output=$(director_lvs "$LVS_NODE" status 2>&1) || status=$?
-[ "$status" = 2 ] || fail "status did not report the drift (exit $status): $output"
-director_lvs "$LVS_NODE" setup --config "$spec" > /dev/null || fail "the repairing setup failed"
-[ "$(table)" = "$applied" ] || fail "setup did not put the real servers back: $(diff <(echo "$applied") <(table) | head -5 | tr '\n' ' ')"
-
 step "rollback of a table holding only lvs-node's services: one flush, nothing left, timeouts untouched"
 director_lvs strace -qq -s 64 -o "$LAB_STATE/rollback.trace" -e trace=sendto,sendmsg "$LVS_NODE" rollback > /dev/null || fail "rollback failed"
 [ "$(table)" = "$empty" ] || fail "rollback left: $(table | head -3 | tr '\n' ' ')"
@@ -65,11 +56,21 @@ requests=$(grep -v -e NLM_F_DUMP -e GETFAMILY "$LAB_STATE/rollback.trace" | grep
 [ "$(grep -c ' = 20$' <<< "$requests")" = 1 ] && [ "$(grep -c -v ' = 20$' <<< "$requests")" = 0 ] \
     || fail "the rollback's requests were not one flush: $(cut -c1-160 <<< "$requests" | head -5 | tr '\n' ' ')"
 
-step "a foreign service added after setup stays: lvs-node's go one by one"
+step "a real server deleted by hand, in the big service and in the last one, is drift and is put back"
 director_lvs "$LVS_NODE" setup --config "$spec" > /dev/null || fail "setup failed"
+[ "$(table)" = "$applied" ] || fail "setup after the rollback did not make the same table"
+address() { "$PYTHON" -c "import ipaddress; print(ipaddress.ip_address('198.18.0.1') + $1)"; }
+on director ipvsadm -d -f 150 -r "$(address $((4096 + 305))):0"
+on director ipvsadm -d -f 300 -r "$(address $((300 * 8 + 2))):0"
+status=0; output=$(director_lvs "$LVS_NODE" status 2>&1) || status=$?
+[ "$status" = 2 ] || fail "status did not report the drift (exit $status): $output"
+director_lvs "$LVS_NODE" setup --config "$spec" > /dev/null || fail "the repairing setup failed"
+[ "$(table)" = "$applied" ] || fail "setup did not put the real servers back: $(diff <(echo "$applied") <(table) | head -5 | tr '\n' ' ')"
+
+step "a foreign service added after setup stays: lvs-node's go one by one"
 on director ipvsadm -A -t 203.0.113.5:443 -s wlc
 on director ipvsadm -a -t 203.0.113.5:443 -r 192.0.2.50:443 -g -w 3
-director_lvs "$LVS_NODE" rollback > /dev/null || fail "rollback failed"
+director_lvs "$LVS_NODE" rollback --all > /dev/null || fail "rollback failed"
 [ "$(table)" = "$(printf '%s\n' "-A -t 203.0.113.5:443 -s wlc" "-a -t 203.0.113.5:443 -r 192.0.2.50:443 -g -w 3" | sort)" ] \
     || fail "the foreign service did not stay alone: $(table | head -3 | tr '\n' ' ')"
 on director ipvsadm -C
