@@ -41,8 +41,18 @@ public final class IPVSDriver: Driver {
     }
 
     /// With the service's text worked out once for all its real servers.
+    /// Built in one buffer: a table's worth of these is made on every run, by the plan and the read.
     static func subject(_ destination: IPVSDestination, serviceText: String) -> String {
-        "server " + serviceText + " " + destination.endpoint
+        let address = destination.address
+        let isIPv6 = address.utf8.contains(UInt8(ascii: ":"))
+        var text = "server "
+        text.reserveCapacity(7 + serviceText.utf8.count + address.utf8.count + 10)
+        text += serviceText
+        text += isIPv6 ? " [" : " "
+        text += address
+        text += isIPv6 ? "]:" : ":"
+        text += String(destination.port)
+        return text
     }
 
     public static let timeoutsSubject = "timeouts"
