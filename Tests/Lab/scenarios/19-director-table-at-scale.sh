@@ -52,8 +52,10 @@ director_lvs strace -qq -s 64 -o "$LAB_STATE/rollback.trace" -e trace=sendto,sen
 [ "$(on director ipvsadm -Ln --timeout)" = "$timeouts" ] || fail "the flush changed the timeouts"
 # strace shows a generic-netlink request's header, then its command and version: IPVS_CMD_FLUSH is
 # 17 (0x11); a request per service would be IPVS_CMD_DEL_SERVICE (3), per real server DEL_DEST (7).
-flushes=$(grep -c '"\\x11\\x01\\x00\\x00"' "$LAB_STATE/rollback.trace" || true)
-deletes=$(grep -c -E '"\\x0[37]\\x01\\x00\\x00' "$LAB_STATE/rollback.trace" || true)
+# (The family lookup, nlctrl's CTRL_CMD_GETFAMILY, is a 3 too.)
+ipvs_requests=$(grep 'nlmsg_type=IPVS' "$LAB_STATE/rollback.trace" || true)
+flushes=$(grep -c '"\\x11\\x01\\x00\\x00"' <<< "$ipvs_requests" || true)
+deletes=$(grep -c -E '"\\x0[37]\\x01\\x00\\x00' <<< "$ipvs_requests" || true)
 [ "$flushes" = 1 ] && [ "$deletes" = 0 ] \
     || fail "the rollback sent $flushes flush and $deletes delete requests, not one flush alone"
 
