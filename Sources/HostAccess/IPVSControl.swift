@@ -20,7 +20,10 @@ public enum IPVSServiceKey: Hashable, Sendable, Comparable {
     }
 
     public static func endpoint(_ address: String, _ port: UInt16) -> String {
-        address.contains(":") ? "[\(address)]:\(port)" : "\(address):\(port)"
+        // Appended, not interpolated: a table's worth of these is read on every run.
+        var text = address.utf8.contains(UInt8(ascii: ":")) ? "[" + address + "]:" : address + ":"
+        text += String(port)
+        return text
     }
 
     public static func < (a: IPVSServiceKey, b: IPVSServiceKey) -> Bool { a.text < b.text }
@@ -148,6 +151,9 @@ public enum IPVSOperation: Hashable, Sendable {
     case editDestination(IPVSDestination)
     case deleteDestination(IPVSDestination)
     case setTimeouts(IPVSTimeouts)
+    /// Every service and its real servers at once (IPVS_CMD_FLUSH, what `ipvsadm -C` sends); the
+    /// timeouts stay. Only for a table whose every service is lvs-node's (see `IPVSDriver.write`).
+    case flush
 }
 
 /// The kernel's IPVS table. The real one speaks generic netlink; tests use a stateful fake.

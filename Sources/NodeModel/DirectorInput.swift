@@ -118,11 +118,14 @@ struct DirectorInput {
 
         var realServers: [RealServer] = []
         if let value = field("real-servers") {
-            var seen = Set<String>()
+            // By address and port, not by their text: a table's worth of strings made only to compare them.
+            struct Endpoint: Hashable { let address: IPAddress, port: Int }
+            var seen = Set<Endpoint>()
             let entries: [YAMLValue] = attempt({ try value.list("\(name()).real-servers") }) ?? []
+            seen.reserveCapacity(entries.count)
             for (index, item) in entries.enumerated() {
                 guard let server = realServer(item, "\(name()).real-servers[\(index)]", match: match) else { continue }
-                if !seen.insert(server.endpoint).inserted {
+                if !seen.insert(Endpoint(address: server.address, port: server.port)).inserted {
                     errors.append(SpecError(item.location, "the real server \(server.endpoint) is listed twice in \(name())"))
                     continue
                 }

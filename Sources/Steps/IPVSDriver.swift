@@ -41,8 +41,18 @@ public final class IPVSDriver: Driver {
     }
 
     /// With the service's text worked out once for all its real servers.
+    /// Built in one buffer: a table's worth of these is made on every run, by the plan and the read.
     static func subject(_ destination: IPVSDestination, serviceText: String) -> String {
-        "server " + serviceText + " " + destination.endpoint
+        let address = destination.address
+        let isIPv6 = address.utf8.contains(UInt8(ascii: ":"))
+        var text = "server "
+        text.reserveCapacity(7 + serviceText.utf8.count + address.utf8.count + 10)
+        text += serviceText
+        text += isIPv6 ? " [" : " "
+        text += address
+        text += isIPv6 ? "]:" : ":"
+        text += String(destination.port)
+        return text
     }
 
     public static let timeoutsSubject = "timeouts"
@@ -58,9 +68,9 @@ public final class IPVSDriver: Driver {
     }
 
     public static func state(_ destination: IPVSDestination) -> String {
-        var text = "\(destination.forwarding.rawValue) weight \(destination.weight)"
-        if destination.upperThreshold > 0 { text += " upper \(destination.upperThreshold)" }
-        if destination.lowerThreshold > 0 { text += " lower \(destination.lowerThreshold)" }
+        var text = destination.forwarding.rawValue + " weight " + String(destination.weight)
+        if destination.upperThreshold > 0 { text += " upper " + String(destination.upperThreshold) }
+        if destination.lowerThreshold > 0 { text += " lower " + String(destination.lowerThreshold) }
         return text
     }
 
@@ -100,6 +110,7 @@ public final class IPVSDriver: Driver {
     public func read(_ subjects: [String]) throws -> [String?] {
         let control = try handle.control()
         var states: [String: String] = [:]
+        states.reserveCapacity(subjects.count)
         if subjects.contains(where: { $0.hasPrefix("service ") || $0.hasPrefix("server ") }) {
             var serviceTexts: [IPVSServiceKey: String] = [:]
             for service in try control.services() {
@@ -138,17 +149,44 @@ public final class IPVSDriver: Driver {
     public func write(_ changes: [Change]) throws {
         let control = try handle.control()
         let changes = ordered(changes)
-        var keys: [ArraySlice<Substring>: IPVSServiceKey] = [:]
-        let operations = try changes.map { try Self.operation($0, keys: &keys) }
         // Removing a service removes its real servers: no request of their own (a rollback of a
-        // large table is then a request per service, not per real server).
+        // large table is then a request per service, not per real server), and their states are
+        // not even read back into requests (that was a fifth of a large rollback).
+        var removedServices = Set<Substring>()
+        for change in changes where change.after == nil && change.subject.hasPrefix("service ") {
+            removedServices.insert(change.subject.dropFirst(8))
+        }
+        var keys: [ArraySlice<Substring>: IPVSServiceKey] = [:]
         var removed = Set<IPVSServiceKey>()
-        for case .deleteService(let key) in operations { removed.insert(key) }
-        let requests = zip(changes, operations).filter { _, operation in
-            if case .deleteDestination(let destination) = operation { return !removed.contains(destination.service) }
-            return true
+        var requests: [(Change, IPVSOperation)] = []
+        requests.reserveCapacity(changes.count)
+        for change in changes {
+            if change.after == nil, !removedServices.isEmpty, let parts = Self.serverParts(change.subject),
+               removedServices.contains(parts.service) {
+                continue
+            }
+            let operation = try Self.operation(change, keys: &keys)
+            if case .deleteService(let key) = operation { removed.insert(key) }
+            requests.append((change, operation))
+        }
+        if try flushes(requests, removed, control) {
+            // One request for the lot; a failure names the first change (the journal holds them all,
+            // so recovery puts back every service and real server the flush took).
+            try send([(requests[0].0, .flush)], control)
+            return
         }
         try send(requests, control)
+    }
+
+    /// Whether the batch is the removal of every service the kernel holds, and nothing else, so one
+    /// IPVS_CMD_FLUSH does it (a rollback to a generation without services). The kernel is read
+    /// again first: a service another tool added since the plan is not lvs-node's, and the
+    /// per-service requests would leave it.
+    private func flushes(_ requests: [(Change, IPVSOperation)], _ removed: Set<IPVSServiceKey>, _ control: IPVSControl) throws -> Bool {
+        guard removed.count > 1, removed.count == requests.count else { return false }
+        control.refresh()
+        let live = try control.services()
+        return live.count == removed.count && live.allSatisfy { removed.contains($0.key) }
     }
 
     private func send(_ requests: [(Change, IPVSOperation)], _ control: IPVSControl) throws {
@@ -181,6 +219,16 @@ public final class IPVSDriver: Driver {
                 if destination.activeConnections + destination.inactiveConnections == 0 { return }
             }
         }
+    }
+
+    /// The service's text and the endpoint of `server tcp 192.0.2.10:80 198.51.100.11:80`, as slices
+    /// of it (found by bytes: a whole table's subjects go through here); nil for any other subject.
+    static func serverParts(_ subject: String) -> (service: Substring, endpoint: Substring)? {
+        let bytes = subject.utf8
+        guard subject.hasPrefix("server "), let space = bytes.lastIndex(of: UInt8(ascii: " ")) else { return nil }
+        let start = bytes.index(bytes.startIndex, offsetBy: 7)
+        guard start < space else { return nil }
+        return (subject[start..<space], subject[bytes.index(after: space)...])
     }
 
     /// `tcp 192.0.2.10:80` of `server tcp 192.0.2.10:80 198.51.100.11:80`.
@@ -317,8 +365,8 @@ public final class IPVSDriver: Driver {
         let what: String
         if subject.hasPrefix("service ") {
             what = "IPVS service " + subject.dropFirst(8)
-        } else if subject.hasPrefix("server "), let space = subject.lastIndex(of: " ") {
-            what = "IPVS real server " + subject[subject.index(after: space)...] + " of " + subject[subject.index(subject.startIndex, offsetBy: 7)..<space]
+        } else if let parts = Self.serverParts(subject) {
+            what = "IPVS real server " + parts.endpoint + " of " + parts.service
         } else {
             what = "IPVS timeouts"
         }

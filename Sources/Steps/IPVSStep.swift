@@ -34,7 +34,7 @@ enum IPVSStep {
             let serviceText = kernelService.key.text
             for server in service.realServers {
                 let destination = IPVSDestination(service: kernelService.key, address: server.address.description, port: UInt16(server.port),
-                                                  forwarding: IPVSForwarding(rawValue: server.forwarding.rawValue) ?? .dr,
+                                                  forwarding: Self.forwarding(server.forwarding),
                                                   weight: Int32(server.weight), upperThreshold: UInt32(server.upperThreshold),
                                                   lowerThreshold: UInt32(server.lowerThreshold))
                 desired.append(Desired(subject: IPVSDriver.subject(destination, serviceText: serviceText), state: IPVSDriver.state(destination)))
@@ -60,12 +60,29 @@ enum IPVSStep {
         return Desired(subject: IPVSDriver.timeoutsSubject, state: IPVSDriver.state(values))
     }
 
+    /// The kernel's forwarding method for the spec's.
+    static func forwarding(_ forwarding: Forwarding) -> IPVSForwarding {
+        switch forwarding {
+        case .dr: return .dr
+        case .tun: return .tun
+        case .nat: return .nat
+        }
+    }
+
+    static func proto(_ proto: ServiceProtocol) -> IPVSProtocol {
+        switch proto {
+        case .tcp: return .tcp
+        case .udp: return .udp
+        case .sctp: return .sctp
+        }
+    }
+
     /// The kernel's form of a service of the spec.
     static func service(_ service: VirtualService) -> IPVSService {
         let key: IPVSServiceKey
         switch service.match {
         case .address(let proto, let vip, let port):
-            key = .address(IPVSProtocol(rawValue: proto.rawValue) ?? .tcp, address: vip.description, port: UInt16(port))
+            key = .address(Self.proto(proto), address: vip.description, port: UInt16(port))
         case .firewallMark(let mark, let rule):
             key = .firewallMark(UInt32(mark), ipv6: rule?.vip.family == .v6)
         }

@@ -90,6 +90,72 @@ import TestSupport
         #expect(node.ipvs.snapshot == before)
     }
 
+    /// A rollback that empties a table holding only lvs-node's services is one IPVS_CMD_FLUSH (what
+    /// `ipvsadm -C` sends), not a request per service.
+    @Test func aRollbackThatEmptiesATableOfOnlyLVSNodesServicesIsOneFlush() throws {
+        let node = FakeNode()
+        node.kernel.loadIPVS()
+        let before = node.ipvs.snapshot
+        _ = try node.agent.setup(try Self.director(Self.web))
+        let start = node.ipvs.requests.count
+        _ = try node.agent.rollback()
+        #expect(Array(node.ipvs.requests[start...]) == [.flush])
+        #expect(node.ipvs.snapshot == before)
+    }
+
+    /// A service someone else added after lvs-node's table was made: the rollback removes lvs-node's
+    /// services one by one and leaves it (a flush would take it too).
+    @Test func aForeignServiceAddedLaterIsNotFlushedAway() throws {
+        let node = FakeNode()
+        _ = try node.agent.setup(try Self.director(Self.web))
+        try Self.addForeign(node.ipvs)
+        let start = node.ipvs.requests.count
+        _ = try node.agent.rollback()
+        #expect(!node.ipvs.requests[start...].contains(.flush))
+        #expect(node.ipvs.table.keys.sorted() == [Self.foreignKey])
+        #expect(node.ipvs.servers[Self.foreignKey]?.count == 1)
+    }
+
+    /// A foreign service added between the plan and the flush (another tool, not under lvs-node's lock):
+    /// the driver reads the table again before it flushes, so the foreign service stays.
+    @Test func aForeignServiceAddedDuringTheRollbackIsNotFlushedAway() throws {
+        let node = FakeNode()
+        _ = try node.agent.setup(try Self.director(Self.web))
+        var dumps = 0
+        node.ipvs.beforeDump = {
+            dumps += 1
+            // The rollback's plan reads services and real servers (two dumps); the next read is the flush's check.
+            if dumps == 3 { try? Self.addForeign(node.ipvs) }
+        }
+        _ = try node.agent.rollback()
+        #expect(node.ipvs.table.keys.sorted() == [Self.foreignKey])
+    }
+
+    /// A refused flush undoes the rollback: every service and real server is as the generation had it.
+    @Test func aRefusedFlushUndoesTheRollbackExactly() throws {
+        let node = FakeNode()
+        _ = try node.agent.setup(try Self.director(Self.web))
+        let applied = node.ipvs.snapshot
+        node.ipvs.failing = { $0 == .flush ? ENOMEM : nil }
+        let failure = try #require(throws: RunFailure.self) { try node.agent.rollback() }
+        #expect(failure.restored)
+        #expect(node.ipvs.snapshot == applied)
+    }
+
+    /// A failure after the flush (the VIP cannot be removed) undoes the rollback: every service and
+    /// real server the flush took is made again, from the journal's record of each.
+    @Test func aFailureAfterTheFlushPutsBackEveryServiceAndRealServer() throws {
+        let node = FakeNode()
+        _ = try node.agent.setup(try Self.director(Self.web))
+        let applied = node.ipvs.snapshot
+        let start = node.ipvs.requests.count
+        node.kernel.failRemoving["192.0.2.10/32"] = EBUSY
+        let failure = try #require(throws: RunFailure.self) { try node.agent.rollback() }
+        #expect(failure.restored)
+        #expect(node.ipvs.requests[start...].contains(.flush))
+        #expect(node.ipvs.snapshot == applied)
+    }
+
     @Test func realServersAndServicesLeavingTheSpecAreRemovedInAWorkingOrder() throws {
         let node = FakeNode()
         _ = try node.agent.setup(try Self.director(Self.web))

@@ -6,7 +6,7 @@ import Testing
 @Suite struct IPVSMessageTests {
     // linux/ip_vs.h
     static let newService: UInt8 = 1, setService: UInt8 = 2, delService: UInt8 = 3
-    static let newDest: UInt8 = 5, setDest: UInt8 = 6, delDest: UInt8 = 7, setConfig: UInt8 = 12
+    static let newDest: UInt8 = 5, setDest: UInt8 = 6, delDest: UInt8 = 7, setConfig: UInt8 = 12, flush: UInt8 = 17
     static let attrService: UInt16 = 1, attrDest: UInt16 = 2
     static let timeoutTCP: UInt16 = 4, timeoutTCPFin: UInt16 = 5, timeoutUDP: UInt16 = 6
     static let svcAF: UInt16 = 1, svcProtocol: UInt16 = 2, svcAddr: UInt16 = 3, svcPort: UInt16 = 4, svcFwmark: UInt16 = 5
@@ -130,6 +130,14 @@ import Testing
         #expect(message.attributes[Self.timeoutTCP].map { Self.u32($0) } == 900)
         #expect(message.attributes[Self.timeoutTCPFin].map { Self.u32($0) } == 120)
         #expect(message.attributes[Self.timeoutUDP].map { Self.u32($0) } == 300)
+    }
+
+    /// IPVS_CMD_FLUSH, acknowledged, with no attribute: what `ipvsadm -C` sends.
+    @Test func aFlushIsTheBareFlushCommand() throws {
+        let message = try Self.encode(.flush)
+        #expect(message.command == Self.flush)
+        #expect(message.flags == Self.request | Self.ack)
+        #expect(message.attributes.isEmpty)
     }
 
     @Test func anAddressThatIsNotOneIsRefused() {

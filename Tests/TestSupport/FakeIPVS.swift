@@ -101,7 +101,7 @@ public final class FakeIPVS: IPVSControl {
         case .editDestination(let destination), .deleteDestination(let destination):
             guard table[destination.service] != nil else { return ESRCH }
             return servers[destination.service]?[destination.endpoint] == nil ? ENOENT : nil
-        case .setTimeouts:
+        case .setTimeouts, .flush:
             return nil
         }
     }
@@ -126,6 +126,9 @@ public final class FakeIPVS: IPVSControl {
             timeoutValues = IPVSTimeouts(tcp: timeouts.tcp == 0 ? timeoutValues.tcp : timeouts.tcp,
                                          tcpFin: timeouts.tcpFin == 0 ? timeoutValues.tcpFin : timeouts.tcpFin,
                                          udp: timeouts.udp == 0 ? timeoutValues.udp : timeouts.udp)
+        case .flush:
+            table = [:]
+            servers = [:]
         }
     }
 }

@@ -29,6 +29,8 @@ public enum IPVSMessages {
                 try check(nla_put_u32(message, Int32(IPVS_CMD_ATTR_TIMEOUT_TCP_FIN), timeouts.tcpFin))
                 try check(nla_put_u32(message, Int32(IPVS_CMD_ATTR_TIMEOUT_UDP), timeouts.udp))
             }
+        case .flush:
+            return try message(Int32(IPVS_CMD_FLUSH), family, sequence, ack: true) { _ in }
         }
     }
 
@@ -277,6 +279,17 @@ public enum IPVSMessages {
     /// union nf_inet_addr: an IPv4 address in the first 4 bytes, IPv6 in 16; only those families.
     private static func address(_ attribute: UnsafeMutablePointer<nlattr>?, family: Int32) -> String? {
         guard let attribute, family == AF_INET || family == AF_INET6, nla_len(attribute) >= (family == AF_INET6 ? 16 : 4) else { return nil }
+        if family == AF_INET {
+            // Dotted quad written directly: inet_ntop and its buffer for each of a table's real servers cost more.
+            let bytes = UnsafeRawPointer(nla_data(attribute)!)
+            var text = ""
+            text.reserveCapacity(15)
+            for index in 0..<4 {
+                if index > 0 { text += "." }
+                text += String(bytes.load(fromByteOffset: index, as: UInt8.self))
+            }
+            return text
+        }
         var buffer = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
         guard inet_ntop(family, nla_data(attribute), &buffer, socklen_t(buffer.count)) != nil else { return nil }
         return buffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }

@@ -51,6 +51,11 @@ public final class NetlinkIPVS: IPVSControl {
 
     public func destinations() throws -> [IPVSDestination] {
         if let destinationDump { return destinationDump }
+        // One dump per service, one at a time: IPVS has no dump of every real server, and several
+        // dump requests in one sendmsg do not help. The kernel (netlink_dump) sends a dump's first
+        // message buffer and ends the dump only when the dump callback, called again from the
+        // reader's next recvmsg, returns 0 — and IPVS's returns the buffer's length in its first
+        // pass — so every request after the first in the same sendmsg would be refused EBUSY.
         var result: [IPVSDestination] = []
         for service in try services() {
             let sequence = nl_socket_use_seq(socket)
@@ -123,6 +128,7 @@ public final class NetlinkIPVS: IPVSControl {
         case .editService, .editDestination: return "changing"
         case .deleteService, .deleteDestination: return "removing"
         case .setTimeouts: return "setting"
+        case .flush: return "removing"
         }
     }
 
@@ -133,6 +139,7 @@ public final class NetlinkIPVS: IPVSControl {
         case .addDestination(let destination), .editDestination(let destination), .deleteDestination(let destination):
             return "the real server \(destination.endpoint) of \(destination.service.text)"
         case .setTimeouts(let timeouts): return "the IPVS timeouts (tcp \(timeouts.tcp), tcpfin \(timeouts.tcpFin), udp \(timeouts.udp))"
+        case .flush: return "every IPVS service at once (flush)"
         }
     }
 }
