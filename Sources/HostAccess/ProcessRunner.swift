@@ -90,23 +90,7 @@ private final class ChildProcess {
         posix_spawn_file_actions_adddup2(&actions, stdout.write, 1)
         posix_spawn_file_actions_adddup2(&actions, stderr.write, 2)
 
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        // The child gets SIGPIPE back (the agent's own choice to ignore it is not the child's) and starts
-        // with nothing blocked; other ignored signals (nohup's SIGHUP) are the operator's and stay.
-        var defaults = sigset_t(), none = sigset_t()
-        sigemptyset(&defaults)
-        sigaddset(&defaults, SIGPIPE)
-        sigemptyset(&none)
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setsigmask(&attributes, &none)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
-
-        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
-        var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, executable, &actions, &attributes, argv, environ)
+        let (spawned, pid) = Spawn.start(executable, arguments, &actions)
         close(stdin.read); close(stdout.write); close(stderr.write)
         guard spawned == 0 else {
             close(stdin.write); close(stdout.read); close(stderr.read)
