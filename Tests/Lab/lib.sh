@@ -193,3 +193,22 @@ lab_cleanup() {
     for link in $(ip -o link show type bridge | awk -F': ' '{print $2}'); do ip link delete "$link"; done
     rm -rf "$LAB_STATE"
 }
+
+# mutating_calls TRACE: NAME OCCURRENCE of every call in an strace output that changes something
+# (occurrences count every call of the name, as strace's when= does): not reads (openat without
+# O_CREAT/O_TRUNC, netlink dumps, family lookups), not writes to standard output or error, not a mkdir
+# of an existing directory.
+mutating_calls() {
+    awk '
+    !/^[a-z0-9_]+\(/ { next }
+    {
+        name = $1; sub(/\(.*/, "", name); count[name]++
+        call = $0
+        if (name ~ /^(write|pwrite64|writev)$/ && call ~ /^[a-z0-9]+\([12],/) next
+        if (name == "openat" && call !~ /O_CREAT|O_TRUNC/) next
+        # (strace names NLM_F_DUMP only for rtnetlink: an IPVS dump shows as NLM_F_REQUEST|0x300)
+        if (name ~ /^(sendmsg|sendto)$/ && call ~ /NLM_F_DUMP|GETFAMILY|nlctrl|NLM_F_REQUEST\|0x300/) next
+        if (name ~ /^mkdir/ && call ~ /EEXIST/) next
+        print name, count[name]
+    }' "$1"
+}

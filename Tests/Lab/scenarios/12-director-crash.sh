@@ -90,21 +90,7 @@ applied=$(snapshot)
 [ "$applied" != "$before" ] || fail "the setup changed nothing"
 # lvs-node's own calls only (no -f): strace counts when= per process, and a kill in a child (nft)
 # is another kind of fault.
-# NAME OCCURRENCE of every call that changes something (occurrences count every call of the name,
-# as strace's when= does): not reads (openat without O_CREAT/O_TRUNC, netlink dumps, family
-# lookups), not writes to standard output or error, not a mkdir of an existing directory.
-points=$(awk '
-    !/^[a-z0-9_]+\(/ { next }
-    {
-        name = $1; sub(/\(.*/, "", name); count[name]++
-        call = $0
-        if (name ~ /^(write|pwrite64|writev)$/ && call ~ /^[a-z0-9]+\([12],/) next
-        if (name == "openat" && call !~ /O_CREAT|O_TRUNC/) next
-        # (strace names NLM_F_DUMP only for rtnetlink: an IPVS dump shows as NLM_F_REQUEST|0x300)
-        if (name ~ /^(sendmsg|sendto)$/ && call ~ /NLM_F_DUMP|GETFAMILY|nlctrl|NLM_F_REQUEST\|0x300/) next
-        if (name ~ /^mkdir/ && call ~ /EEXIST/) next
-        print name, count[name]
-    }' "$LAB_STATE/trace")
+points=$(mutating_calls "$LAB_STATE/trace")
 # Every netlink request (IPVS, addresses, nft's own are in its child) is a kill point; of the file,
 # journal and sysctl calls every other one is: they are the same FileDriver, journal and sysctl code
 # as a real server's, which CrashPointKernelTests kills at every single call. LAB_CRASH_ALL=1 takes

@@ -87,19 +87,7 @@ small_applied=$(table)
 calls=write,pwrite64,writev,sendmsg,sendto,openat,rename,renameat,renameat2,unlink,unlinkat,mkdir,mkdirat,fsync,fdatasync,ftruncate
 director_lvs strace -qq -s 200 -o "$LAB_STATE/trace" -e trace=$calls "$LVS_NODE" rollback > /dev/null || fail "the traced rollback failed"
 [ "$(table)" = "$empty" ] || fail "the traced rollback left a table"
-# NAME OCCURRENCE of every call that changes something, as in 12-director-crash.
-points=$(awk '
-    !/^[a-z0-9_]+\(/ { next }
-    {
-        name = $1; sub(/\(.*/, "", name); count[name]++
-        call = $0
-        if (name ~ /^(write|pwrite64|writev)$/ && call ~ /^[a-z0-9]+\([12],/) next
-        if (name == "openat" && call !~ /O_CREAT|O_TRUNC/) next
-        # dumps (strace names NLM_F_DUMP only for rtnetlink: 0x300 for IPVS) and the family lookup
-        if (name ~ /^(sendmsg|sendto)$/ && call ~ /NLM_F_DUMP|GETFAMILY|nlctrl|NLM_F_REQUEST\|0x300/) next
-        if (name ~ /^mkdir/ && call ~ /EEXIST/) next
-        print name, count[name]
-    }' "$LAB_STATE/trace")
+points=$(mutating_calls "$LAB_STATE/trace")
 total=$(echo "$points" | wc -l)
 echo "$total kill points"
 [ "$total" -ge 5 ] || fail "only $total mutating calls found in the rollback's trace"
