@@ -1,4 +1,4 @@
-# The check helpers of Packaging/test and Packaging/test-in-chroot (sourced). Each check prints
+# The check helpers of Packaging/test, Packaging/test-in-chroot and Tests/Boot/run (sourced). Each check prints
 # "ok - WHAT" or "FAIL - WHAT" followed by what the command printed, and counts.
 passed=0
 failed=0
