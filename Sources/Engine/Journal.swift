@@ -25,12 +25,13 @@ public final class Journal {
         public var intents: [(step: String, changes: [Change])]
         public var applied: Set<String>
 
+        /// How many `applied` records there are: steps run in order, and names may repeat (every
+        /// step of a rollback is `undo generation N`).
+        public var appliedCount = 0
+
         /// The steps the run had started: those marked applied and the one after them. Every intent
         /// is written before the first step, so the later ones had not begun.
-        public var startedSteps: Int {
-            let done = intents.prefix { applied.contains($0.step) }.count
-            return min(done + 1, intents.count)
-        }
+        public var startedSteps: Int { min(appliedCount + 1, intents.count) }
     }
 
     public let path: String
@@ -131,6 +132,7 @@ public final class Journal {
             case "applied":
                 guard fields.count == 2 else { throw damaged() }
                 contents.applied.insert(StateText.unescape(fields[1]))
+                contents.appliedCount += 1
             default:
                 throw damaged()
             }
