@@ -59,10 +59,14 @@ public struct Executor {
         var started: [(step: String, changes: [Change])] = []
         var committed: [Commit] = []
         var current = (step: "", change: String?.none)
+        let steps = plan.steps.filter { !$0.changes.isEmpty }
         do {
-            for step in plan.steps where !step.changes.isEmpty {
+            if let first = steps.first {
+                current = (first.name, nil)
+                try journal.intents(steps.map { ($0.name, $0.changes) })
+            }
+            for step in steps {
                 current = (step.name, nil)
-                try journal.intent(step: step.name, changes: step.changes)
                 started.append((step.name, step.changes))
                 do {
                     try drivers.driver(for: step.kind).write(step.changes)

@@ -5,7 +5,8 @@ import HostAccess
 /// one that was killed leaves it, and `Recovery` undoes what it recorded.
 ///
 /// Records (see `StateText`): `begin COMMAND GENERATION`; `intent STEP COUNT` followed by COUNT
-/// `change` lines, written and flushed as one; `applied STEP`.
+/// `change` lines (a run writes and flushes all its steps' intents as one, before its first change);
+/// `applied STEP`.
 public final class Journal {
     public struct Header: Equatable, Sendable {
         public enum Command: String, Sendable { case setup, rollback, start, stop }
@@ -23,6 +24,14 @@ public final class Journal {
         public var header: Header?
         public var intents: [(step: String, changes: [Change])]
         public var applied: Set<String>
+
+        /// How many `applied` records there are: steps run in order, and names may repeat (every
+        /// step of a rollback is `undo generation N`).
+        public var appliedCount = 0
+
+        /// The steps the run had started: those marked applied and the one after them. Every intent
+        /// is written before the first step, so the later ones had not begun.
+        public var startedSteps: Int { min(appliedCount + 1, intents.count) }
     }
 
     public let path: String
@@ -46,19 +55,29 @@ public final class Journal {
 
     /// Written and flushed before the step changes anything: this is the write-ahead guarantee.
     public func intent(step: String, changes: [Change]) throws {
-        var record = StateTextWriter(capacity: 64 * changes.count + 64)
+        try intents([(step, changes)])
+    }
+
+    /// Every step's intent in one write and one flush, before the first of them changes anything:
+    /// one fdatasync for a run instead of one per step. Recording a step before it starts is what
+    /// a step's own intent always did; recovery reads the host back before it undoes, so the
+    /// intent of a step that never started undoes nothing.
+    public func intents(_ steps: [(step: String, changes: [Change])]) throws {
+        var record = StateTextWriter(capacity: steps.reduce(64) { $0 + 64 * $1.changes.count + 64 })
         if let pendingBegin { record.plain(pendingBegin) }
         pendingBegin = nil
-        record.record("intent"); record.field(step); record.plainField(String(changes.count)); record.endRecord()
-        for change in changes {
-            record.record("change"); record.field(change.kind); record.field(change.subject)
-            record.optionalField(change.before); record.optionalField(change.after); record.endRecord()
+        for (step, changes) in steps {
+            record.record("intent"); record.field(step); record.plainField(String(changes.count)); record.endRecord()
+            for change in changes {
+                record.record("change"); record.field(change.kind); record.field(change.subject)
+                record.optionalField(change.before); record.optionalField(change.after); record.endRecord()
+            }
         }
         try append(record.bytes, flush: true)
     }
 
-    /// Not flushed on its own: recovery undoes every intent whether or not it was marked applied, so
-    /// this record only informs; the next intent's flush carries it to disk.
+    /// Never flushed: recovery undoes every intent whether or not it was marked applied, so this
+    /// record only informs (how many steps an interrupted run had started).
     public func applied(step: String) throws {
         try append(Array(StateText.line("applied", StateText.escape(step)).utf8), flush: false)
     }
@@ -113,6 +132,7 @@ public final class Journal {
             case "applied":
                 guard fields.count == 2 else { throw damaged() }
                 contents.applied.insert(StateText.unescape(fields[1]))
+                contents.appliedCount += 1
             default:
                 throw damaged()
             }

@@ -40,7 +40,7 @@ public enum Recovery {
         guard let contents = loaded else { return nil }
         if let header = contents.header, try isRecorded(header, generations) { return .removeJournal }
         return .undo(command: contents.header?.command.rawValue ?? "run", generation: contents.header?.generation,
-                     steps: contents.intents.count, changes: try Undo.changes(contents.intents, drivers: drivers))
+                     steps: contents.startedSteps, changes: try Undo.changes(contents.intents, drivers: drivers))
     }
 
     public static func recover(journal: Journal, generations: GenerationStore, drivers: Drivers) throws -> Outcome {
@@ -56,7 +56,7 @@ public enum Recovery {
         let problems = Undo.restore(contents.intents, drivers: drivers)
         guard problems.isEmpty else { throw Failed(problems: problems) }
         try journal.remove()
-        return .undone(steps: contents.intents.count)
+        return .undone(steps: contents.startedSteps)
     }
 
     /// What the killed run left half-made (a file's temporary copy), removed before the journal that

@@ -19,9 +19,13 @@ public struct ReportedChange: Sendable {
     public var details: [String]
 
     public init(_ change: Change, _ drivers: Drivers) {
-        let driver = try? drivers.driver(for: change.kind)
-        let absentBefore = drivers.isAbsent(change.kind, change.before)
-        let absentAfter = drivers.isAbsent(change.kind, change.after)
+        self.init(change, driver: try? drivers.driver(for: change.kind))
+    }
+
+    /// `driver`: the change's, looked up once per kind by `list` (a thousand changes, one kind).
+    init(_ change: Change, driver: Driver?) {
+        let absentBefore = driver?.isAbsent(change.before) ?? (change.before == nil)
+        let absentAfter = driver?.isAbsent(change.after) ?? (change.after == nil)
         action = absentBefore ? .add : absentAfter ? .remove : .change
         kind = change.kind
         subject = change.subject
@@ -35,7 +39,12 @@ public struct ReportedChange: Sendable {
         }
         before = shown(change.before, absent: absentBefore)
         after = shown(change.after, absent: absentAfter)
-        line = Plan.line(change, drivers)
+        // As Plan.line, from the action already worked out.
+        if let driver {
+            line = (absentBefore ? "+ " : absentAfter ? "- " : "~ ") + driver.describe(change)
+        } else {
+            line = "\(change.symbol) \(change.kind) \(change.subject)"
+        }
         details = driver?.details(change) ?? []
     }
 
@@ -43,7 +52,11 @@ public struct ReportedChange: Sendable {
     public static let unreadable = "readable by root only"
 
     public static func list(_ changes: [Change], _ drivers: Drivers) -> [ReportedChange] {
-        changes.map { ReportedChange($0, drivers) }
+        var last: (kind: String, driver: Driver?)?
+        return changes.map { change in
+            if last?.kind != change.kind { last = (change.kind, try? drivers.driver(for: change.kind)) }
+            return ReportedChange(change, driver: last?.driver)
+        }
     }
 
     /// The plan lines: each change's line, its details indented under it.

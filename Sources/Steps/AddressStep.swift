@@ -89,8 +89,12 @@ enum AddressStep {
                 usedKnown = true
             }
             var number = next[entry.device] ?? 0
-            while used[entry.device, default: []].contains(pattern.label(number, device: entry.device)) { number += 1 }
-            let label = pattern.label(number, device: entry.device)
+            // Each candidate label built once: the one that is free is the one used.
+            var label = pattern.label(number, device: entry.device)
+            while used[entry.device, default: []].contains(label) {
+                number += 1
+                label = pattern.label(number, device: entry.device)
+            }
             guard label.utf8.count <= maximumLabelLength else {
                 throw SpecError(patternValue.location, "the label '\(label)' for \(entry.address) is longer than \(maximumLabelLength) characters (IFNAMSIZ - 1); use a shorter device name or pattern")
             }

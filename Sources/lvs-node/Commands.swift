@@ -48,7 +48,7 @@ struct PlanCommand: ParsableCommand {
         if report.interruptedRun {
             output.detail("note: an interrupted run left a journal; setup will undo it first")
         }
-        report.lines.forEach(output.detail)
+        output.details(report.changes)
         for path in report.foreignFiles {
             output.detail("note: \(path) exists and was not written by lvs-node; setup refuses to replace it without --force")
         }
@@ -204,7 +204,7 @@ struct Rollback: ParsableCommand {
             Output.recovery(report.recovery, output)
             for run in report.runs {
                 if report.runs.count > 1 { output.detail("generation \(run.generation ?? 0):") }
-                run.lines.forEach(output.detail)
+                output.details(run.changes)
                 run.notes.forEach(output.detail)
             }
             let total = report.runs.reduce(0) { $0 + $1.changes.count }
@@ -340,7 +340,7 @@ enum Output {
     /// What setup and cloud-init print after a run.
     static func applied(_ report: RunReport, _ command: String, _ output: OutputOptions) -> Int32 {
         recovery(report.recovery, output)
-        report.lines.forEach(output.detail)
+        output.details(report.changes)
         report.notes.forEach(output.detail)
         report.rebootSurvival.forEach(output.detail)
         if let confirmation = report.confirmation { output.detail(ConfirmationText.pending(confirmation)) }
@@ -363,7 +363,7 @@ enum Output {
     static func live(_ report: RunReport, _ command: String, verb: String, _ output: OutputOptions) -> Int32 {
         recovery(report.recovery, output)
         if let generation = report.generation {
-            report.lines.forEach(output.detail)
+            output.details(report.changes)
             output.summary("\(verb) generation \(generation): \(count(report.changes.count, "change"))")
         } else {
             output.summary("nothing to do: no generation is in force")

@@ -18,6 +18,25 @@ struct OutputOptions: ParsableArguments {
         if !json && !quiet { print(line) }
     }
 
+    /// The plan lines of these changes (each change's line, its details indented), as `detail` would
+    /// print them, in one string and one print: a print per line was most
+    /// of what printing a thousand changes cost.
+    func details(_ changes: [ReportedChange]) {
+        guard !json && !quiet, !changes.isEmpty else { return }
+        var text = ""
+        text.reserveCapacity(changes.reduce(0) { $0 + $1.line.utf8.count + 1 })
+        for change in changes {
+            text += change.line
+            text += "\n"
+            for line in change.details {
+                text += "    "
+                text += line
+                text += "\n"
+            }
+        }
+        print(text, terminator: "")
+    }
+
     /// The one line that says what happened; not with --json.
     func summary(_ line: String) {
         if !json { print(line) }

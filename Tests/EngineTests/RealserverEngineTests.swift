@@ -224,6 +224,22 @@ import TestSupport
         #expect(report.recovery == .undone(steps: 2))
     }
 
+    /// Every step of a rollback is named `undo generation N`, and every intent is on disk before the
+    /// first: the steps an interrupted rollback had started are counted from its `applied` records.
+    @Test func anInterruptedRollbackReportsTheStepsItHadStarted() throws {
+        let node = FakeNode()
+        _ = try node.agent.setup(FakeNode.realserver("192.0.2.10", "192.0.2.11"))
+        node.kernel.failRemoving["192.0.2.11/32"] = EBUSY
+        node.kernel.failAdding["192.0.2.10/32"] = ENOSPC
+        #expect(throws: RunFailure.self) { try node.agent.rollback() }
+        node.kernel.failRemoving = [:]
+        node.kernel.failAdding = [:]
+        let report = try node.agent.setup(FakeNode.realserver("192.0.2.10", "192.0.2.11"))
+        // The file step's undo, then the addresses' (where it failed); the sysctls' had not begun.
+        #expect(report.recovery == .undone(steps: 2))
+        #expect(node.kernel.snapshot.addresses.contains { $0.address == "192.0.2.10" })
+    }
+
     @Test func withoutThePrivilegeNothingIsTouched() throws {
         let node = FakeNode()
         node.mayChangeNetwork = false

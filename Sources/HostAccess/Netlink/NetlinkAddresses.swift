@@ -80,16 +80,25 @@ public final class NetlinkAddresses: AddressControl {
         case .add(let address): (address, "adding")
         case .remove(let address): (address, "removing")
         }
-        if try nameToIndex()[address.interface] == nil {
+        // A batch names one device a thousand times: no table lookup for the same one again.
+        if let lastIndex, lastIndex.name == address.interface { return lastIndex.index }
+        var found = try nameToIndex()[address.interface]
+        if found == nil {
             // The device may have been created during this run (tunl0): look again once.
             namesByIndex = nil
             indexesByName = nil
+            lastIndex = nil
+            found = try nameToIndex()[address.interface]
         }
-        guard let index = try nameToIndex()[address.interface] else {
+        guard let index = found else {
             throw HostError(operation: operationName, subject: "\(address.cidr) on \(address.interface)", errno: ENODEV)
         }
+        lastIndex = (address.interface, index)
         return index
     }
+
+    /// The device `interfaceIndex` found last, kept as long as the tables it came from.
+    private var lastIndex: (name: String, index: Int32)?
 
     private static func subject(_ operation: AddressOperation) -> String {
         switch operation {
