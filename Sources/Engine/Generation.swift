@@ -8,13 +8,22 @@ public struct Generation: Sendable {
     public var number: Int
     public var created: String
     /// The spec as YAML, for people and for `history`.
-    public var spec: String
+    public var spec: String {
+        get { specSection.value }
+        set { specSection = LazySection(newValue) }
+    }
     public var summary: String
     public var steps: [DesiredStep]
-    public var changes: [Change]
+    public var changes: [Change] {
+        get { changesSection.value }
+        set { changesSection = LazySection(newValue) }
+    }
     /// For every subject lvs-node has changed in the generations in force up to this one, its state
     /// before the first such change. Carried forward so a run reads only the current generation.
-    public var baseline: [String: String?]
+    public var baseline: [String: String?] {
+        get { baselineSection.value }
+        set { baselineSection = LazySection(newValue) }
+    }
     /// When it was rolled back; nil while it is in force.
     public var rolledBack: String?
     /// The spec holds a secret (a VRRP password): kept, like private states, where only root reads it.
@@ -22,22 +31,26 @@ public struct Generation: Sendable {
     /// A private spec with its secret masked, kept in the generation so `show` has something to print
     /// to a user who may not read the private store.
     public var maskedSpec: String?
+    /// Read from a file, these three are decoded when first asked for (see `LazySection`).
+    private var specSection: LazySection<String>
+    private var changesSection: LazySection<[Change]>
+    private var baselineSection: LazySection<[String: String?]>
 
     /// A new generation on top of `previous` (the one in force, if any).
     public init(number: Int, created: String, spec: String, summary: String, steps: [DesiredStep],
                 changes: [Change], previous: Generation?) {
         self.number = number
         self.created = created
-        self.spec = spec
         self.summary = summary
         self.steps = steps
-        self.changes = changes
         var baseline = previous?.baseline ?? [:]
         for change in changes {
             let key = Planner.key(change.kind, change.subject)
             if baseline[key] == nil { baseline[key] = .some(change.before) }
         }
-        self.baseline = baseline
+        specSection = LazySection(spec)
+        changesSection = LazySection(changes)
+        baselineSection = LazySection(baseline)
     }
 
     public var isApplied: Bool { rolledBack == nil }
@@ -111,10 +124,16 @@ public struct Generation: Sendable {
             }
             body = bytes[(formatEnd + 1)..<cut]
         }
-        var number: Int?, created: String?, summary = "", spec = "", specIsPrivate = false, maskedSpec: String?
-        var steps: [DesiredStep] = [], changes: [Change] = [], baseline: [String: String?] = [:]
-        // A baseline record takes 40 bytes or more: room made once instead of by rehashing as it grows.
-        baseline.reserveCapacity(body.count / 120)
+        var number: Int?, created: String?, summary = "", specIsPrivate = false, maskedSpec: String?
+        var spec: Range<Int>?, privateSpec: String?
+        var steps: [DesiredStep] = []
+        // The changes and the baseline are checked now (shape, markers, private values) and made into
+        // Strings only when a run asks for them: where their records are, and the private values resolved.
+        var changeLines: Range<Int>?, baselineLines: Range<Int>?, changeCount = 0, baselineCount = 0
+        var references: [Int: String] = [:]
+        func including(_ lines: Range<Int>?, _ line: Range<Int>) -> Range<Int> {
+            lines.map { $0.lowerBound..<line.upperBound } ?? line
+        }
         try StateText.scan(body) { record in
             let count = record.count
             // The records a large generation has thousands of come first.
@@ -122,10 +141,14 @@ public struct Generation: Sendable {
                 guard !steps.isEmpty else { throw Damaged("a desired state stands before any step") }
                 steps[steps.count - 1].desired.append(Desired(subject: record.string(1), state: try record.optional(2, reference: resolve)))
             } else if count == 3 && record.field(0, is: "baseline") {
-                baseline[record.string(1)] = .some(try record.optional(2, reference: resolve))
+                try record.checkOptional(2, references: &references, reference: resolve)
+                baselineLines = including(baselineLines, record.line)
+                baselineCount += 1
             } else if count == 5 && record.field(0, is: "change") {
-                changes.append(Change(kind: record.string(1), subject: record.string(2),
-                                      before: try record.optional(3, reference: resolve), after: try record.optional(4, reference: resolve)))
+                try record.checkOptional(3, references: &references, reference: resolve)
+                try record.checkOptional(4, references: &references, reference: resolve)
+                changeLines = including(changeLines, record.line)
+                changeCount += 1
             } else if count == 3 && record.field(0, is: "step") {
                 steps.append(DesiredStep(name: record.string(1), kind: record.string(2), desired: []))
             } else if count == 2 && record.field(0, is: "generation") {
@@ -139,9 +162,10 @@ public struct Generation: Sendable {
             } else if count == 2 && record.field(0, is: "summary") {
                 summary = record.string(1)
             } else if count == 2 && record.field(0, is: "spec") {
-                spec = record.string(1)
+                spec = record.position(1)..<(record.line.upperBound - 1)
+                privateSpec = nil
             } else if count == 2 && record.field(0, is: "spec-private") {
-                spec = try resolve(Substring(record.string(1).dropFirst()))
+                privateSpec = try resolve(Substring(record.string(1).dropFirst()))
                 specIsPrivate = true
             } else if count == 2 && record.field(0, is: "spec-masked") {
                 maskedSpec = record.string(1)
@@ -152,13 +176,39 @@ public struct Generation: Sendable {
         guard let number, let created else { throw Damaged("its generation number or date is missing") }
         self.number = number
         self.created = created
-        self.spec = spec
         self.summary = summary
         self.steps = steps
-        self.changes = changes
-        self.baseline = baseline
         self.specIsPrivate = specIsPrivate
         self.maskedSpec = maskedSpec
+        if let privateSpec {
+            specSection = LazySection(privateSpec)
+        } else if let spec {
+            specSection = LazySection { bytes[spec].withUnsafeBufferPointer { StateText.text($0) } }
+        } else {
+            specSection = LazySection("")
+        }
+        changesSection = LazySection { [references, changeLines, changeCount] in
+            var changes: [Change] = []
+            guard let changeLines else { return changes }
+            changes.reserveCapacity(changeCount)
+            StateText.scan(bytes[changeLines]) { record in
+                guard record.count == 5 && record.field(0, is: "change") else { return }
+                changes.append(Change(kind: record.string(1), subject: record.string(2),
+                                      before: record.checkedOptional(3, references: references),
+                                      after: record.checkedOptional(4, references: references)))
+            }
+            return changes
+        }
+        baselineSection = LazySection { [references, baselineLines, baselineCount] in
+            var baseline: [String: String?] = [:]
+            guard let baselineLines else { return baseline }
+            baseline.reserveCapacity(baselineCount)
+            StateText.scan(bytes[baselineLines]) { record in
+                guard record.count == 3 && record.field(0, is: "baseline") else { return }
+                baseline[record.string(1)] = .some(record.checkedOptional(2, references: references))
+            }
+            return baseline
+        }
     }
 }
 
