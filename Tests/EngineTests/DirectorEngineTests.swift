@@ -3,6 +3,7 @@ import Foundation
 import HostAccess
 import LVSNode
 import NodeModel
+import Steps
 import Testing
 import TestSupport
 
@@ -289,5 +290,21 @@ import TestSupport
         }
         #expect(node.kernel.snapshot == before)
         #expect(!FileManager.default.fileExists(atPath: node.directory.file("etc/keepalived/keepalived.conf")))
+    }
+}
+
+/// The subject texts of real servers are written into the generation and the journal: their spelling
+/// stays what earlier releases wrote (IPv6 in brackets, the port in decimal), however they are built.
+@Suite struct IPVSSubjectTextTests {
+    @Test(arguments: [
+        (IPVSDestination(service: .firewallMark(7, ipv6: false), address: "198.18.0.1", port: 0, forwarding: .dr, weight: 1),
+         "server fwmark 7 198.18.0.1:0"),
+        (IPVSDestination(service: .address(.tcp, address: "192.0.2.10", port: 80), address: "198.51.100.11", port: 65535, forwarding: .nat, weight: 1),
+         "server tcp 192.0.2.10:80 198.51.100.11:65535"),
+        (IPVSDestination(service: .address(.udp, address: "2001:db8::10", port: 53), address: "2001:db8::11", port: 5353, forwarding: .tun, weight: 1),
+         "server udp [2001:db8::10]:53 [2001:db8::11]:5353"),
+    ])
+    func aRealServersSubjectIsSpelledAsAlways(destination: IPVSDestination, subject: String) {
+        #expect(IPVSDriver.subject(destination) == subject)
     }
 }
