@@ -307,4 +307,18 @@ import TestSupport
     func aRealServersSubjectIsSpelledAsAlways(destination: IPVSDestination, subject: String) {
         #expect(IPVSDriver.subject(destination) == subject)
     }
+
+    /// The plan lines of every shape of IPVS change, as earlier releases printed them.
+    @Test func everyKindOfIPVSChangeIsDescribedAsBefore() {
+        let driver = IPVSDriver(IPVSHandle { throw HostError(operation: "open", subject: "IPVS", errno: ENOENT) })
+        let lines = [
+            Change(kind: "ipvs", subject: "service fwmark 1", before: nil, after: "wrr"),
+            Change(kind: "ipvs", subject: "server fwmark 1 198.18.0.1:0", before: "dr weight 1", after: nil),
+            Change(kind: "ipvs", subject: "server tcp [2001:db8::10]:80 [2001:db8::11]:80", before: "dr weight 1", after: "dr weight 2"),
+            Change(kind: "ipvs", subject: "timeouts", before: "tcp 900 tcpfin 120 udp 300", after: "tcp 60 tcpfin 120 udp 300"),
+        ].map(driver.describe)
+        #expect(lines == ["IPVS service fwmark 1 (wrr)", "IPVS real server 198.18.0.1:0 of fwmark 1 (dr weight 1)",
+                          "IPVS real server [2001:db8::11]:80 of tcp [2001:db8::10]:80: dr weight 1 → dr weight 2",
+                          "IPVS timeouts: tcp 900 tcpfin 120 udp 300 → tcp 60 tcpfin 120 udp 300"])
+    }
 }
