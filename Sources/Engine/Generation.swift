@@ -13,7 +13,10 @@ public struct Generation: Sendable {
         set { specSection = LazySection(newValue) }
     }
     public var summary: String
-    public var steps: [DesiredStep]
+    public var steps: [DesiredStep] {
+        get { stepsSection.value }
+        set { stepsSection = LazySection(newValue) }
+    }
     public var changes: [Change] {
         get { changesSection.value }
         set { changesSection = LazySection(newValue) }
@@ -31,8 +34,9 @@ public struct Generation: Sendable {
     /// A private spec with its secret masked, kept in the generation so `show` has something to print
     /// to a user who may not read the private store.
     public var maskedSpec: String?
-    /// Read from a file, these three are decoded when first asked for (see `LazySection`).
+    /// Read from a file, these four are decoded when first asked for (see `LazySection`).
     private var specSection: LazySection<String>
+    private var stepsSection: LazySection<[DesiredStep]>
     private var changesSection: LazySection<[Change]>
     private var baselineSection: LazySection<[String: String?]>
 
@@ -42,7 +46,7 @@ public struct Generation: Sendable {
         self.number = number
         self.created = created
         self.summary = summary
-        self.steps = steps
+        stepsSection = LazySection(steps)
         var baseline = previous?.baseline ?? [:]
         for change in changes {
             let key = Planner.key(change.kind, change.subject)
@@ -126,10 +130,11 @@ public struct Generation: Sendable {
         }
         var number: Int?, created: String?, summary = "", specIsPrivate = false, maskedSpec: String?
         var spec: Range<Int>?, privateSpec: String?
-        var steps: [DesiredStep] = []
-        // The changes and the baseline are checked now (shape, markers, private values) and made into
-        // Strings only when a run asks for them: where their records are, and the private values resolved.
-        var changeLines: Range<Int>?, baselineLines: Range<Int>?, changeCount = 0, baselineCount = 0
+        // The steps, the changes and the baseline are checked now (shape, markers, private values) and
+        // made into Strings only when a run asks for them: a no-op needs the steps, a rollback the
+        // changes. Kept: where their records are, and the private values resolved.
+        var stepLines: Range<Int>?, changeLines: Range<Int>?, baselineLines: Range<Int>?
+        var stepCount = 0, desiredCount = 0, changeCount = 0, baselineCount = 0
         var references: [Int: String] = [:]
         func including(_ lines: Range<Int>?, _ line: Range<Int>) -> Range<Int> {
             lines.map { $0.lowerBound..<line.upperBound } ?? line
@@ -138,8 +143,10 @@ public struct Generation: Sendable {
             let count = record.count
             // The records a large generation has thousands of come first.
             if count == 3 && record.field(0, is: "desired") {
-                guard !steps.isEmpty else { throw Damaged("a desired state stands before any step") }
-                steps[steps.count - 1].desired.append(Desired(subject: record.string(1), state: try record.optional(2, reference: resolve)))
+                guard stepCount > 0 else { throw Damaged("a desired state stands before any step") }
+                try record.checkOptional(2, references: &references, reference: resolve)
+                stepLines = including(stepLines, record.line)
+                desiredCount += 1
             } else if count == 3 && record.field(0, is: "baseline") {
                 try record.checkOptional(2, references: &references, reference: resolve)
                 baselineLines = including(baselineLines, record.line)
@@ -150,7 +157,8 @@ public struct Generation: Sendable {
                 changeLines = including(changeLines, record.line)
                 changeCount += 1
             } else if count == 3 && record.field(0, is: "step") {
-                steps.append(DesiredStep(name: record.string(1), kind: record.string(2), desired: []))
+                stepLines = including(stepLines, record.line)
+                stepCount += 1
             } else if count == 2 && record.field(0, is: "generation") {
                 let text = record.string(1)
                 guard let value = Int(text), (1...GenerationStore.maximumNumber).contains(value) else {
@@ -177,7 +185,6 @@ public struct Generation: Sendable {
         self.number = number
         self.created = created
         self.summary = summary
-        self.steps = steps
         self.specIsPrivate = specIsPrivate
         self.maskedSpec = maskedSpec
         if let privateSpec {
@@ -186,6 +193,25 @@ public struct Generation: Sendable {
             specSection = LazySection { bytes[spec].withUnsafeBufferPointer { StateText.text($0) } }
         } else {
             specSection = LazySection("")
+        }
+        stepsSection = LazySection { [references, stepLines, stepCount, desiredCount] in
+            var steps: [DesiredStep] = []
+            guard let stepLines else { return steps }
+            steps.reserveCapacity(stepCount)
+            // Each step's desired states are gathered apart and put in once: appending to the step
+            // inside the array would copy its list on every append.
+            var desired: [Desired] = []
+            desired.reserveCapacity(desiredCount)
+            StateText.scan(bytes[stepLines]) { record in
+                if record.count == 3 && record.field(0, is: "desired") {
+                    desired.append(Desired(subject: record.string(1), state: record.checkedOptional(2, references: references)))
+                } else if record.count == 3 && record.field(0, is: "step") {
+                    if !steps.isEmpty { steps[steps.count - 1].desired = desired; desired = [] }
+                    steps.append(DesiredStep(name: record.string(1), kind: record.string(2), desired: []))
+                }
+            }
+            if !steps.isEmpty { steps[steps.count - 1].desired = desired }
+            return steps
         }
         changesSection = LazySection { [references, changeLines, changeCount] in
             var changes: [Change] = []
