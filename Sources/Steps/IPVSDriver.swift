@@ -220,10 +220,12 @@ public final class IPVSDriver: Driver {
 
     /// Whether a subject is a service's (`service …`), by its first bytes: every change of a table's
     /// rollback is asked, twice, and String.hasPrefix costs several times more.
-    static func isService(_ subject: String) -> Bool {
-        var bytes = subject.utf8.makeIterator()
-        for expected in "service ".utf8 where bytes.next() != expected { return false }
-        return true
+    static func isService(_ subject: String) -> Bool { starts(subject, with: "service ") }
+
+    static func starts(_ text: String, with prefix: StaticString) -> Bool {
+        text.utf8.withContiguousStorageIfAvailable { bytes in
+            bytes.count >= prefix.utf8CodeUnitCount && memcmp(bytes.baseAddress!, prefix.utf8Start, prefix.utf8CodeUnitCount) == 0
+        } ?? text.hasPrefix(prefix.description)
     }
 
     /// Waits while the draining real servers (`IPVSDrainStep.draining`) all still have connections and
@@ -407,35 +409,49 @@ public final class IPVSDriver: Driver {
     /// Written straight into one String's bytes: a rollback of a large table describes every service
     /// and real server, and joining the pieces with `+` cost 6,500 instructions a line.
     public func describe(_ change: Change) -> String {
-        var pieces: [Substring] = []
-        pieces.reserveCapacity(8)
-        let subject = change.subject
-        if let parts = Self.serverParts(subject) {
-            pieces += ["IPVS real server ", parts.endpoint, " of ", parts.service]
-        } else if subject.hasPrefix("service ") {
-            pieces += ["IPVS service ", Substring(subject.utf8.dropFirst(8))]
-        } else {
-            pieces.append("IPVS timeouts")
+        var subject = change.subject, before = change.before ?? "", after = change.after ?? ""
+        let hasBefore = change.before != nil, hasAfter = change.after != nil
+        return subject.withUTF8 { subject in
+            before.withUTF8 { before in
+                after.withUTF8 { after in
+                    Self.describe(subject: subject, before: hasBefore ? before : nil, after: hasAfter ? after : nil)
+                }
+            }
         }
-        switch (change.before, change.after) {
-        case (nil, let after?): pieces += [" (", Substring(after), ")"]
-        case (let before?, nil): pieces += [" (", Substring(before), ")"]
-        case (let before?, let after?): pieces += [": ", Substring(before), " → ", Substring(after)]
-        default: break
-        }
-        return Self.joined(pieces)
     }
 
-    /// The pieces one after another, copied into a String made once at its full size.
-    static func joined(_ pieces: [Substring]) -> String {
-        String(unsafeUninitializedCapacity: pieces.reduce(0) { $0 + $1.utf8.count }) { out in
+    private static func describe(subject: UnsafeBufferPointer<UInt8>, before: UnsafeBufferPointer<UInt8>?,
+                                 after: UnsafeBufferPointer<UInt8>?) -> String {
+        String(unsafeUninitializedCapacity: subject.count + (before?.count ?? 0) + (after?.count ?? 0) + 32) { out in
             var count = 0
-            for var piece in pieces {
-                piece.withUTF8 { bytes in
-                    guard let base = bytes.baseAddress, !bytes.isEmpty else { return }
-                    (out.baseAddress! + count).initialize(from: base, count: bytes.count)
-                    count += bytes.count
-                }
+            func put(_ bytes: UnsafeBufferPointer<UInt8>) {
+                guard let base = bytes.baseAddress, !bytes.isEmpty else { return }
+                (out.baseAddress! + count).initialize(from: base, count: bytes.count)
+                count += bytes.count
+            }
+            func put(_ text: StaticString) { put(UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount)) }
+            func starts(_ prefix: StaticString) -> Bool {
+                subject.count >= prefix.utf8CodeUnitCount && memcmp(subject.baseAddress!, prefix.utf8Start, prefix.utf8CodeUnitCount) == 0
+            }
+            // `server SERVICE… ENDPOINT`: the endpoint is after the last space.
+            var space = subject.count - 1
+            while space > 7 && subject[space] != 32 { space -= 1 }
+            if starts("server ") && space > 7 {
+                put("IPVS real server ")
+                put(UnsafeBufferPointer(rebasing: subject[(space + 1)...]))
+                put(" of ")
+                put(UnsafeBufferPointer(rebasing: subject[7..<space]))
+            } else if starts("service ") {
+                put("IPVS service ")
+                put(UnsafeBufferPointer(rebasing: subject[8...]))
+            } else {
+                put("IPVS timeouts")
+            }
+            switch (before, after) {
+            case (nil, let after?): put(" ("); put(after); put(")")
+            case (let before?, nil): put(" ("); put(before); put(")")
+            case (let before?, let after?): put(": "); put(before); put(" → "); put(after)
+            default: break
             }
             return count
         }
