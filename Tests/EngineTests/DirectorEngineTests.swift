@@ -104,6 +104,46 @@ import TestSupport
         #expect(node.ipvs.snapshot == before)
     }
 
+    /// A generation file as the release before the lazy reader wrote it (format 2, bytes written out
+    /// here, its FNV-1a checksum computed here) still reads, and rolls the table back to empty.
+    @Test func aGenerationWrittenByAnEarlierReleaseRollsBack() throws {
+        let node = FakeNode()
+        let mark = IPVSServiceKey.firewallMark(1, ipv6: false)
+        try node.ipvs.session().apply([.addService(IPVSService(key: mark, scheduler: "wrr")),
+                                       .addDestination(IPVSDestination(service: mark, address: "198.18.0.1", port: 0, forwarding: .dr, weight: 1)),
+                                       .addDestination(IPVSDestination(service: mark, address: "198.18.0.2", port: 0, forwarding: .dr, weight: 2))])
+        let body = """
+            format\t2
+            generation\t1
+            created\t2026-11-20T10:00:00Z
+            summary\tdirector (dr, persist none, init none)
+            spec\trole: director\\ninterface: lo\\n
+            step\tIPVS table\tipvs
+            desired\tservice fwmark 1\t=wrr
+            desired\tserver fwmark 1 198.18.0.1:0\t=dr weight 1
+            desired\tserver fwmark 1 198.18.0.2:0\t=dr weight 2
+            change\tipvs\tservice fwmark 1\t!\t=wrr
+            change\tipvs\tserver fwmark 1 198.18.0.1:0\t!\t=dr weight 1
+            change\tipvs\tserver fwmark 1 198.18.0.2:0\t!\t=dr weight 2
+            baseline\tipvs server fwmark 1 198.18.0.1:0\t!
+            baseline\tipvs server fwmark 1 198.18.0.2:0\t!
+            baseline\tipvs service fwmark 1\t!
+
+            """
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in body.utf8 { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
+        let digits = String(hash, radix: 16)
+        try FileManager.default.createDirectory(atPath: node.stateDirectory + "/generations", withIntermediateDirectories: true)
+        try (body + "end\t" + String(repeating: "0", count: 16 - digits.count) + digits + "\n")
+            .write(toFile: node.stateDirectory + "/generations/000001", atomically: true, encoding: .utf8)
+        let history = try node.agent.history()
+        #expect(history.map(\.number) == [1] && history[0].changes.count == 3 && history[0].spec == "role: director\ninterface: lo\n")
+        let report = try node.agent.rollback()
+        #expect(report.generation == 1 && report.changes.count == 3)
+        #expect(node.ipvs.table.isEmpty && node.ipvs.servers.values.allSatisfy(\.isEmpty))
+        #expect(try node.agent.history().first?.rolledBack != nil)
+    }
+
     /// A service someone else added after lvs-node's table was made: the rollback removes lvs-node's
     /// services one by one and leaves it (a flush would take it too).
     @Test func aForeignServiceAddedLaterIsNotFlushedAway() throws {
