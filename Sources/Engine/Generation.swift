@@ -8,13 +8,25 @@ public struct Generation: Sendable {
     public var number: Int
     public var created: String
     /// The spec as YAML, for people and for `history`.
-    public var spec: String
+    public var spec: String {
+        get { specSection.value }
+        set { specSection = LazySection(newValue) }
+    }
     public var summary: String
-    public var steps: [DesiredStep]
-    public var changes: [Change]
+    public var steps: [DesiredStep] {
+        get { stepsSection.value }
+        set { stepsSection = LazySection(newValue) }
+    }
+    public var changes: [Change] {
+        get { changesSection.value }
+        set { changesSection = LazySection(newValue) }
+    }
     /// For every subject lvs-node has changed in the generations in force up to this one, its state
     /// before the first such change. Carried forward so a run reads only the current generation.
-    public var baseline: [String: String?]
+    public var baseline: [String: String?] {
+        get { baselineSection.value }
+        set { baselineSection = LazySection(newValue) }
+    }
     /// When it was rolled back; nil while it is in force.
     public var rolledBack: String?
     /// The spec holds a secret (a VRRP password): kept, like private states, where only root reads it.
@@ -22,22 +34,27 @@ public struct Generation: Sendable {
     /// A private spec with its secret masked, kept in the generation so `show` has something to print
     /// to a user who may not read the private store.
     public var maskedSpec: String?
+    /// Read from a file, these four are decoded when first asked for (see `LazySection`).
+    private var specSection: LazySection<String>
+    private var stepsSection: LazySection<[DesiredStep]>
+    private var changesSection: LazySection<[Change]>
+    private var baselineSection: LazySection<[String: String?]>
 
     /// A new generation on top of `previous` (the one in force, if any).
     public init(number: Int, created: String, spec: String, summary: String, steps: [DesiredStep],
                 changes: [Change], previous: Generation?) {
         self.number = number
         self.created = created
-        self.spec = spec
         self.summary = summary
-        self.steps = steps
-        self.changes = changes
+        stepsSection = LazySection(steps)
         var baseline = previous?.baseline ?? [:]
         for change in changes {
             let key = Planner.key(change.kind, change.subject)
             if baseline[key] == nil { baseline[key] = .some(change.before) }
         }
-        self.baseline = baseline
+        specSection = LazySection(spec)
+        changesSection = LazySection(changes)
+        baselineSection = LazySection(baseline)
     }
 
     public var isApplied: Bool { rolledBack == nil }
@@ -111,23 +128,37 @@ public struct Generation: Sendable {
             }
             body = bytes[(formatEnd + 1)..<cut]
         }
-        var number: Int?, created: String?, summary = "", spec = "", specIsPrivate = false, maskedSpec: String?
-        var steps: [DesiredStep] = [], changes: [Change] = [], baseline: [String: String?] = [:]
-        // A baseline record takes 40 bytes or more: room made once instead of by rehashing as it grows.
-        baseline.reserveCapacity(body.count / 120)
+        var number: Int?, created: String?, summary = "", specIsPrivate = false, maskedSpec: String?
+        var spec: Range<Int>?, privateSpec: String?
+        // The steps, the changes and the baseline are checked now (shape, markers, private values) and
+        // made into Strings only when a run asks for them: a no-op needs the steps, a rollback the
+        // changes. Kept: where their records are, and the private values resolved.
+        var stepLines: Range<Int>?, changeLines: Range<Int>?, baselineLines: Range<Int>?
+        var stepCount = 0, desiredCount = 0, changeCount = 0, baselineCount = 0
+        var references: [Int: String] = [:]
+        func including(_ lines: Range<Int>?, _ line: Range<Int>) -> Range<Int> {
+            lines.map { $0.lowerBound..<line.upperBound } ?? line
+        }
         try StateText.scan(body) { record in
             let count = record.count
             // The records a large generation has thousands of come first.
             if count == 3 && record.field(0, is: "desired") {
-                guard !steps.isEmpty else { throw Damaged("a desired state stands before any step") }
-                steps[steps.count - 1].desired.append(Desired(subject: record.string(1), state: try record.optional(2, reference: resolve)))
+                guard stepCount > 0 else { throw Damaged("a desired state stands before any step") }
+                try record.checkOptional(2, references: &references, reference: resolve)
+                stepLines = including(stepLines, record.line)
+                desiredCount += 1
             } else if count == 3 && record.field(0, is: "baseline") {
-                baseline[record.string(1)] = .some(try record.optional(2, reference: resolve))
+                try record.checkOptional(2, references: &references, reference: resolve)
+                baselineLines = including(baselineLines, record.line)
+                baselineCount += 1
             } else if count == 5 && record.field(0, is: "change") {
-                changes.append(Change(kind: record.string(1), subject: record.string(2),
-                                      before: try record.optional(3, reference: resolve), after: try record.optional(4, reference: resolve)))
+                try record.checkOptional(3, references: &references, reference: resolve)
+                try record.checkOptional(4, references: &references, reference: resolve)
+                changeLines = including(changeLines, record.line)
+                changeCount += 1
             } else if count == 3 && record.field(0, is: "step") {
-                steps.append(DesiredStep(name: record.string(1), kind: record.string(2), desired: []))
+                stepLines = including(stepLines, record.line)
+                stepCount += 1
             } else if count == 2 && record.field(0, is: "generation") {
                 let text = record.string(1)
                 guard let value = Int(text), (1...GenerationStore.maximumNumber).contains(value) else {
@@ -139,9 +170,10 @@ public struct Generation: Sendable {
             } else if count == 2 && record.field(0, is: "summary") {
                 summary = record.string(1)
             } else if count == 2 && record.field(0, is: "spec") {
-                spec = record.string(1)
+                spec = record.position(1)..<(record.line.upperBound - 1)
+                privateSpec = nil
             } else if count == 2 && record.field(0, is: "spec-private") {
-                spec = try resolve(Substring(record.string(1).dropFirst()))
+                privateSpec = try resolve(Substring(record.string(1).dropFirst()))
                 specIsPrivate = true
             } else if count == 2 && record.field(0, is: "spec-masked") {
                 maskedSpec = record.string(1)
@@ -152,13 +184,57 @@ public struct Generation: Sendable {
         guard let number, let created else { throw Damaged("its generation number or date is missing") }
         self.number = number
         self.created = created
-        self.spec = spec
         self.summary = summary
-        self.steps = steps
-        self.changes = changes
-        self.baseline = baseline
         self.specIsPrivate = specIsPrivate
         self.maskedSpec = maskedSpec
+        if let privateSpec {
+            specSection = LazySection(privateSpec)
+        } else if let spec {
+            specSection = LazySection { bytes[spec].withUnsafeBufferPointer { StateText.text($0) } }
+        } else {
+            specSection = LazySection("")
+        }
+        stepsSection = LazySection { [references, stepLines, stepCount, desiredCount] in
+            var steps: [DesiredStep] = []
+            guard let stepLines else { return steps }
+            steps.reserveCapacity(stepCount)
+            // Each step's desired states are gathered apart and put in once: appending to the step
+            // inside the array would copy its list on every append.
+            var desired: [Desired] = []
+            desired.reserveCapacity(desiredCount)
+            StateText.scan(bytes[stepLines]) { record in
+                if record.count == 3 && record.field(0, is: "desired") {
+                    desired.append(Desired(subject: record.string(1), state: record.checkedOptional(2, references: references)))
+                } else if record.count == 3 && record.field(0, is: "step") {
+                    if !steps.isEmpty { steps[steps.count - 1].desired = desired; desired = [] }
+                    steps.append(DesiredStep(name: record.string(1), kind: record.string(2), desired: []))
+                }
+            }
+            if !steps.isEmpty { steps[steps.count - 1].desired = desired }
+            return steps
+        }
+        changesSection = LazySection { [references, changeLines, changeCount] in
+            var changes: [Change] = []
+            guard let changeLines else { return changes }
+            changes.reserveCapacity(changeCount)
+            StateText.scan(bytes[changeLines]) { record in
+                guard record.count == 5 && record.field(0, is: "change") else { return }
+                changes.append(Change(kind: record.string(1), subject: record.string(2),
+                                      before: record.checkedOptional(3, references: references),
+                                      after: record.checkedOptional(4, references: references)))
+            }
+            return changes
+        }
+        baselineSection = LazySection { [references, baselineLines, baselineCount] in
+            var baseline: [String: String?] = [:]
+            guard let baselineLines else { return baseline }
+            baseline.reserveCapacity(baselineCount)
+            StateText.scan(bytes[baselineLines]) { record in
+                guard record.count == 3 && record.field(0, is: "baseline") else { return }
+                baseline[record.string(1)] = .some(record.checkedOptional(2, references: references))
+            }
+            return baseline
+        }
     }
 }
 

@@ -43,7 +43,11 @@ enum YAMLReader {
 
     /// The values under construction: one frame per open list or mapping.
     private struct Builder {
-        enum Kind { case list([YAMLValue]), map([(key: String, value: YAMLValue)], pendingKey: String?, seen: [String: Int]) }
+        /// A mapping's pending key waits with its line for its value. Duplicate keys are looked for
+        /// among the pairs while there are few (a real server's `{address: …}` has one or two: a
+        /// dictionary each was a tenth of reading a large spec), in `seen` once there are many.
+        enum Kind { case list([YAMLValue]), map([(key: String, value: YAMLValue)], pending: (key: String, line: Int)?, seen: [String: Int]) }
+        static let keysSearchedInPlace = 16
         struct Frame { var kind: Kind; let line: Int }
 
         let source: String
@@ -77,14 +81,15 @@ enum YAMLReader {
                     throw SpecError(location(line), "this value holds a NUL character (\\0), which no setting may contain; remove it")
                 }
                 // A plain (unquoted) ~ or null is YAML's null; anything else is kept as written.
-                let isNull = scalar.style == YAML_PLAIN_SCALAR_STYLE && ["", "~", "null", "Null", "NULL"].contains(text)
+                let isNull = scalar.style == YAML_PLAIN_SCALAR_STYLE && scalar.length <= 4
+                    && (text.isEmpty || text == "~" || text == "null" || text == "Null" || text == "NULL")
                 try add(YAMLValue(content: isNull ? .null : .scalar(text), source: source, line: line), key: text)
             case YAML_SEQUENCE_START_EVENT:
                 try refuseAnchor(event.data.sequence_start.anchor, line)
                 try open(.list([]), line)
             case YAML_MAPPING_START_EVENT:
                 try refuseAnchor(event.data.mapping_start.anchor, line)
-                try open(.map([], pendingKey: nil, seen: [:]), line)
+                try open(.map([], pending: nil, seen: [:]), line)
             case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
                 let frame = stack.removeLast()
                 let content: YAMLValue.Content
@@ -133,16 +138,21 @@ enum YAMLReader {
                 stack[top].kind = .list(items)
             case .map(var pairs, let pending, var seen):
                 stack[top].kind = .list([])
-                if let name = pending {
-                    pairs.append((name, YAMLValue(content: value.content, source: source, line: value.line, keyLine: seen[name])))
-                    stack[top].kind = .map(pairs, pendingKey: nil, seen: seen)
+                if let pending {
+                    pairs.append((pending.key, YAMLValue(content: value.content, source: source, line: value.line, keyLine: pending.line)))
+                    if !seen.isEmpty {
+                        seen[pending.key] = pending.line
+                    } else if pairs.count == Self.keysSearchedInPlace {
+                        for pair in pairs { seen[pair.key] = pair.value.keyLine }
+                    }
+                    stack[top].kind = .map(pairs, pending: nil, seen: seen)
                 } else {
                     guard let key else { throw SpecError(location(value.line), "a key must be plain text, not a list or mapping") }
-                    if let first = seen[key] {
+                    let first = seen.isEmpty ? pairs.first(where: { $0.key == key })?.value.keyLine : seen[key]
+                    if let first {
                         throw SpecError(location(value.line), "the key '\(key)' is given twice in one mapping (first at line \(first)); keep one")
                     }
-                    seen[key] = value.line
-                    stack[top].kind = .map(pairs, pendingKey: key, seen: seen)
+                    stack[top].kind = .map(pairs, pending: (key, value.line), seen: seen)
                 }
             }
         }

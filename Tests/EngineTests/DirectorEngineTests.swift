@@ -3,6 +3,7 @@ import Foundation
 import HostAccess
 import LVSNode
 import NodeModel
+import Steps
 import Testing
 import TestSupport
 
@@ -101,6 +102,46 @@ import TestSupport
         _ = try node.agent.rollback()
         #expect(Array(node.ipvs.requests[start...]) == [.flush])
         #expect(node.ipvs.snapshot == before)
+    }
+
+    /// A generation file as the release before the lazy reader wrote it (format 2, bytes written out
+    /// here, its FNV-1a checksum computed here) still reads, and rolls the table back to empty.
+    @Test func aGenerationWrittenByAnEarlierReleaseRollsBack() throws {
+        let node = FakeNode()
+        let mark = IPVSServiceKey.firewallMark(1, ipv6: false)
+        try node.ipvs.session().apply([.addService(IPVSService(key: mark, scheduler: "wrr")),
+                                       .addDestination(IPVSDestination(service: mark, address: "198.18.0.1", port: 0, forwarding: .dr, weight: 1)),
+                                       .addDestination(IPVSDestination(service: mark, address: "198.18.0.2", port: 0, forwarding: .dr, weight: 2))])
+        let body = """
+            format\t2
+            generation\t1
+            created\t2026-11-20T10:00:00Z
+            summary\tdirector (dr, persist none, init none)
+            spec\trole: director\\ninterface: lo\\n
+            step\tIPVS table\tipvs
+            desired\tservice fwmark 1\t=wrr
+            desired\tserver fwmark 1 198.18.0.1:0\t=dr weight 1
+            desired\tserver fwmark 1 198.18.0.2:0\t=dr weight 2
+            change\tipvs\tservice fwmark 1\t!\t=wrr
+            change\tipvs\tserver fwmark 1 198.18.0.1:0\t!\t=dr weight 1
+            change\tipvs\tserver fwmark 1 198.18.0.2:0\t!\t=dr weight 2
+            baseline\tipvs server fwmark 1 198.18.0.1:0\t!
+            baseline\tipvs server fwmark 1 198.18.0.2:0\t!
+            baseline\tipvs service fwmark 1\t!
+
+            """
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in body.utf8 { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
+        let digits = String(hash, radix: 16)
+        try FileManager.default.createDirectory(atPath: node.stateDirectory + "/generations", withIntermediateDirectories: true)
+        try (body + "end\t" + String(repeating: "0", count: 16 - digits.count) + digits + "\n")
+            .write(toFile: node.stateDirectory + "/generations/000001", atomically: true, encoding: .utf8)
+        let history = try node.agent.history()
+        #expect(history.map(\.number) == [1] && history[0].changes.count == 3 && history[0].spec == "role: director\ninterface: lo\n")
+        let report = try node.agent.rollback()
+        #expect(report.generation == 1 && report.changes.count == 3)
+        #expect(node.ipvs.table.isEmpty && node.ipvs.servers.values.allSatisfy(\.isEmpty))
+        #expect(try node.agent.history().first?.rolledBack != nil)
     }
 
     /// A service someone else added after lvs-node's table was made: the rollback removes lvs-node's
@@ -289,5 +330,35 @@ import TestSupport
         }
         #expect(node.kernel.snapshot == before)
         #expect(!FileManager.default.fileExists(atPath: node.directory.file("etc/keepalived/keepalived.conf")))
+    }
+}
+
+/// The subject texts of real servers are written into the generation and the journal: their spelling
+/// stays what earlier releases wrote (IPv6 in brackets, the port in decimal), however they are built.
+@Suite struct IPVSSubjectTextTests {
+    @Test(arguments: [
+        (IPVSDestination(service: .firewallMark(7, ipv6: false), address: "198.18.0.1", port: 0, forwarding: .dr, weight: 1),
+         "server fwmark 7 198.18.0.1:0"),
+        (IPVSDestination(service: .address(.tcp, address: "192.0.2.10", port: 80), address: "198.51.100.11", port: 65535, forwarding: .nat, weight: 1),
+         "server tcp 192.0.2.10:80 198.51.100.11:65535"),
+        (IPVSDestination(service: .address(.udp, address: "2001:db8::10", port: 53), address: "2001:db8::11", port: 5353, forwarding: .tun, weight: 1),
+         "server udp [2001:db8::10]:53 [2001:db8::11]:5353"),
+    ])
+    func aRealServersSubjectIsSpelledAsAlways(destination: IPVSDestination, subject: String) {
+        #expect(IPVSDriver.subject(destination) == subject)
+    }
+
+    /// The plan lines of every shape of IPVS change, as earlier releases printed them.
+    @Test func everyKindOfIPVSChangeIsDescribedAsBefore() {
+        let driver = IPVSDriver(IPVSHandle { throw HostError(operation: "open", subject: "IPVS", errno: ENOENT) })
+        let lines = [
+            Change(kind: "ipvs", subject: "service fwmark 1", before: nil, after: "wrr"),
+            Change(kind: "ipvs", subject: "server fwmark 1 198.18.0.1:0", before: "dr weight 1", after: nil),
+            Change(kind: "ipvs", subject: "server tcp [2001:db8::10]:80 [2001:db8::11]:80", before: "dr weight 1", after: "dr weight 2"),
+            Change(kind: "ipvs", subject: "timeouts", before: "tcp 900 tcpfin 120 udp 300", after: "tcp 60 tcpfin 120 udp 300"),
+        ].map(driver.describe)
+        #expect(lines == ["IPVS service fwmark 1 (wrr)", "IPVS real server 198.18.0.1:0 of fwmark 1 (dr weight 1)",
+                          "IPVS real server [2001:db8::11]:80 of tcp [2001:db8::10]:80: dr weight 1 → dr weight 2",
+                          "IPVS timeouts: tcp 900 tcpfin 120 udp 300 → tcp 60 tcpfin 120 udp 300"])
     }
 }

@@ -74,6 +74,64 @@ import TestSupport
         #expect(try store.all().map(\.rolledBack) == [nil, "t3"])
     }
 
+    /// A generation's changes, baseline and spec are made into Strings only when a run asks for them;
+    /// what would make them unreadable is still found when the file is read, before anything is believed.
+    @Test func aMalformedChangeOrBaselineIsRefusedWhenTheGenerationIsReadNotWhenItIsUsed() {
+        for record in ["change\tsysctl\tkey\t=1\t2", "change\tsysctl\tkey\t!!\t=2", "baseline\tsysctl key\t1", "baseline\tsysctl key\t"] {
+            let body = "format\t2\ngeneration\t1\ncreated\tx\n\(record)\n"
+            // A valid checksum, as if written so: only the record itself is wrong.
+            let bytes = Array((body + "end\t\(Checksum.fnv1a64(Array(body.utf8)))\n").utf8)
+            #expect(throws: (any Error).self, "\(record)") { try Generation(bytes: bytes) }
+        }
+    }
+
+    /// A private value a change refers to is resolved when the file is read: a missing one is an error then.
+    @Test func aMissingPrivateValueOfAChangeIsAnErrorWhenTheGenerationIsRead() throws {
+        let body = "format\t2\ngeneration\t1\ncreated\tx\nchange\tfile\t/etc/k.conf\t!\t@ABC\nbaseline\tfile /etc/k.conf\t@DEF\n"
+        let bytes = Array((body + "end\t\(Checksum.fnv1a64(Array(body.utf8)))\n").utf8)
+        #expect(throws: Damaged.self) { try Generation(bytes: bytes, resolve: { _ in throw Damaged("missing") }) }
+        let read = try Generation(bytes: bytes, resolve: { "kept \($0)" })
+        #expect(read.changes == [Change(kind: "file", subject: "/etc/k.conf", before: nil, after: "kept ABC")])
+        #expect(read.baseline == ["file /etc/k.conf": .some("kept DEF")])
+    }
+
+    /// A file as an earlier release wrote it (format 2, escapes, a private spec, changes and a baseline
+    /// out of their usual order) reads back the same whichever part is asked for first.
+    @Test func aGenerationFileOfAnEarlierReleaseReadsBackWhicheverPartIsAskedFirst() throws {
+        let body = """
+            format\t2
+            generation\t7
+            created\t2026-11-20T10:00:00Z
+            summary\tdirector (dr)
+            spec\trole: director\\nservices: []\\n\\\\t
+            step\tvips\taddress
+            desired\teth0 192.0.2.10/32\t=eth0:0
+            step\ttable\tipvs
+            desired\tservice fwmark 1\t=wrr
+            desired\tserver fwmark 1 198.18.0.1:0\t=dr weight 1
+            change\tipvs\tservice fwmark 1\t!\t=wrr
+            baseline\tipvs service fwmark 1\t!
+            change\tipvs\tserver fwmark 1 198.18.0.1:0\t!\t=dr weight 1
+            baseline\tipvs server fwmark 1 198.18.0.1:0\t!
+            baseline\taddress eth0 192.0.2.10/32\t=eth0:9\\ttab
+
+            """
+        let bytes = Array((body + "end\t\(Checksum.fnv1a64(Array(body.utf8)))\n").utf8)
+        let changes = [Change(kind: "ipvs", subject: "service fwmark 1", before: nil, after: "wrr"),
+                       Change(kind: "ipvs", subject: "server fwmark 1 198.18.0.1:0", before: nil, after: "dr weight 1")]
+        let baseline: [String: String?] = ["ipvs service fwmark 1": String?.none, "ipvs server fwmark 1 198.18.0.1:0": String?.none,
+                                           "address eth0 192.0.2.10/32": .some("eth0:9\ttab")]
+        let first = try Generation(bytes: bytes)
+        #expect(first.baseline == baseline && first.changes == changes && first.spec == "role: director\nservices: []\n\\t")
+        let second = try Generation(bytes: bytes)
+        #expect(second.spec == first.spec && second.changes == changes && second.baseline == baseline)
+        #expect(second.number == 7 && second.summary == "director (dr)" && second.steps.map(\.desired.count) == [1, 2])
+        // A copy shares what was read; setting a part of one changes only that one.
+        var copy = second
+        copy.changes = []
+        #expect(copy.changes.isEmpty && second.changes == changes)
+    }
+
     @Test func aDamagedGenerationIsRefused() {
         #expect(throws: (any Error).self) { try Generation(bytes: Array("generation\t1\ncreated\tx\nchange\tsysctl\tkey\t1\t2\n".utf8)) }
         #expect(throws: (any Error).self) { try Generation(bytes: Array("created\tx\n".utf8)) }

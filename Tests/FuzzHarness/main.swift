@@ -42,8 +42,9 @@ func read(_ reader: Reader, _ bytes: [UInt8], scratch: String) {
         mkdir(directory, 0o700)
         write("\(directory)/000001", bytes)
         let store = GenerationStore(directory: directory)
-        _ = try? store.all()
-        _ = try? store.current()
+        // Its spec, changes and baseline are decoded when first asked for: ask, so they are read too.
+        for generation in (try? store.all()) ?? [] { _ = (generation.spec, generation.changes, generation.baseline) }
+        if let generation = try? store.current() { _ = (generation.spec, generation.changes, generation.baseline) }
         _ = try? store.nextNumber()
     case .confirmation:
         let path = "\(scratch)/confirmation"

@@ -139,4 +139,20 @@ import Testing
         } throws: { error in "\(error)" == "node.yaml line 2: the key 'role' is given twice in one mapping (first at line 1); keep one" }
         #expect(throws: SpecError.self) { try SpecInput.fromYAML("- role\n", source: "node.yaml") }
     }
+
+    /// Duplicate keys are looked for in place in small mappings and by a table in large ones: found
+    /// in either, wherever in the mapping they stand, with the line of the first.
+    @Test(arguments: [1, 15, 16, 17, 40])
+    func aDuplicateKeyIsFoundInAMappingOfAnySize(keys: Int) {
+        let lines = (0..<keys).map { "k\($0): \($0)" }
+        for duplicate in Set([0, keys / 2, keys - 1]) {
+            let yaml = (lines + ["k\(duplicate): again"]).joined(separator: "\n") + "\n"
+            #expect {
+                try YAMLValue.parse(yaml, source: "d.yaml")
+            } throws: { error in
+                "\(error)" == "d.yaml line \(keys + 1): the key 'k\(duplicate)' is given twice in one mapping (first at line \(duplicate + 1)); keep one"
+            }
+        }
+        #expect((try? YAMLValue.parse(lines.joined(separator: "\n") + "\n", source: "d.yaml")) != nil)
+    }
 }
