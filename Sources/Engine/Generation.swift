@@ -29,6 +29,8 @@ public struct Generation: Sendable {
     }
     /// When it was rolled back; nil while it is in force.
     public var rolledBack: String?
+    /// Why, when lvs-node rolled it back by itself (a change not confirmed in time); nil when by hand.
+    public var rolledBackBecause: String?
     /// The spec holds a secret (a VRRP password): kept, like private states, where only root reads it.
     public var specIsPrivate = false
     /// A private spec with its secret masked, kept in the generation so `show` has something to print
@@ -292,8 +294,12 @@ public struct GenerationStore {
     public func load(_ number: Int) throws -> Generation? {
         guard DurableFiles.exists(path(number)) else { return nil }
         var generation = try decode(number)
+        // The marker holds the date, and on a second line why, when lvs-node did it by itself.
         if let marker = try DurableFiles.read(path(number) + Self.rolledBackSuffix) {
-            generation.rolledBack = String(decoding: marker.prefix(64), as: UTF8.self).trimmingWhitespace()
+            let lines = marker.prefix(512).split(separator: 10, maxSplits: 1)
+            generation.rolledBack = String(decoding: lines.first ?? [], as: UTF8.self).trimmingWhitespace()
+            let because = String(decoding: lines.dropFirst().first ?? [], as: UTF8.self).trimmingWhitespace()
+            generation.rolledBackBecause = because.isEmpty ? nil : because
         }
         return generation
     }
@@ -303,7 +309,8 @@ public struct GenerationStore {
     public func save(_ generation: Generation, isPrivate: (String, String) -> Bool = { _, _ in false }) throws {
         try DurableFiles.makeDirectories(directory, mode: 0o755)
         if let rolledBack = generation.rolledBack {
-            try DurableFiles.writeAtomically(path(generation.number) + Self.rolledBackSuffix, Array((rolledBack + "\n").utf8), mode: 0o644)
+            let because = generation.rolledBackBecause.map { $0.filter { $0 != "\n" } + "\n" } ?? ""
+            try DurableFiles.writeAtomically(path(generation.number) + Self.rolledBackSuffix, Array((rolledBack + "\n" + because).utf8), mode: 0o644)
             return
         }
         var kept: [String: String] = [:]

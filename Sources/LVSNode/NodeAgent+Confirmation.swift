@@ -76,17 +76,18 @@ extension NodeAgent {
             guard let number = confirmation.inForce, let generation = try generations.load(number) else {
                 throw EngineError.corruptState("generation \(confirmation.inForce ?? 0), awaiting confirmation, is missing")
             }
-            return try rollBack(generation, host, commits: [record])
+            return try rollBack(generation, host, commits: [record], because: "not confirmed by \(confirmation.deadlineText)")
         case .rollback:
             guard let number = confirmation.restore, let generation = try generations.load(number) else {
                 throw EngineError.corruptState("generation \(confirmation.restore ?? 0), to apply again, is missing")
             }
-            return try applyAgain(generation, host, commits: [record])
+            return try applyAgain(generation, host, because: "its rollback was not confirmed by \(confirmation.deadlineText)", commits: [record])
         }
     }
 
-    /// A rolled-back generation's desired state, applied as a new generation on top of the one in force.
-    private func applyAgain(_ old: Generation, _ host: Host, commits extra: [Commit]) throws -> RunReport {
+    /// A rolled-back generation's desired state, applied as a new generation on top of the one in force;
+    /// the old one's rolled-back marker then says why and as which generation (for `history`).
+    private func applyAgain(_ old: Generation, _ host: Host, because reason: String, commits extra: [Commit]) throws -> RunReport {
         let current = try generations.current()
         let plan = try Planner.plan(old.steps, previous: current?.steps ?? [], baseline: current?.baseline ?? [:], drivers: host.drivers)
         let number = try generations.nextNumber()
@@ -98,12 +99,19 @@ extension NodeAgent {
         let record = Commit("recording generation \(number)",
                             perform: { try generations.save(recorded, isPrivate: host.drivers.isPrivate) },
                             retract: { try generations.retract(recorded) })
+        var noted = old
+        noted.rolledBackBecause = "\(reason): applied again as generation \(number)"
+        let marked = noted
+        // After the record: a kill between the two leaves the marker without its reason, never a reason
+        // naming a generation that recovery then takes back.
+        let note = Commit("noting on generation \(old.number) why it is applied again",
+                          perform: { try generations.save(marked) }, retract: { try generations.save(old) })
         var notes: [String] = []
         let role = try? environment.roleCatalog.role(named: Self.roleName(old), location: "generation \(old.number)")
         if let role { try ServiceReload.preflight(role: role, root: environment.root, changes: plan.changes) }
         let reloads = role.map { Self.reloads(plan.changes, $0, environment.root, notes: { notes = $0 }) } ?? []
         try Executor(drivers: host.drivers, journal: journal)
-            .run(plan, header: .init(command: .setup, generation: number), commits: reloads + [record] + extra)
+            .run(plan, header: .init(command: .setup, generation: number), commits: reloads + [record, note] + extra)
         return RunReport(changes: ReportedChange.list(plan.changes, host.drivers), generation: number, recovery: .nothingToDo, notes: notes)
     }
 

@@ -221,10 +221,11 @@ public struct NodeAgent {
     }
 
     /// One generation's undo, as a run of its own.
-    func rollBack(_ current: Generation, _ host: Host, commits extra: [Commit] = []) throws -> RunReport {
+    func rollBack(_ current: Generation, _ host: Host, commits extra: [Commit] = [], because reason: String? = nil) throws -> RunReport {
         var generation = current
         let plan = Plan(steps: try Self.undoSteps(generation).map { try Planner.diff($0, host.drivers) })
         generation.rolledBack = Clock.now()
+        generation.rolledBackBecause = reason
         let marked = generation
         var notes: [String] = []
         let record = Commit("recording generation \(generation.number) as rolled back",

@@ -276,7 +276,7 @@ struct History: ParsableCommand {
         try ExitStatus.guarding("history", output) {
             let generations = try location.agent.history()
             for generation in generations {
-                let state = generation.rolledBack.map { "rolled back \($0)" } ?? "applied"
+                let state = generation.rolledBack.map { "rolled back \($0)" + (generation.rolledBackBecause.map { " (\($0))" } ?? "") } ?? "applied"
                 output.detail("\(generation.number)  \(generation.created)  \(state)  \(Output.count(generation.changes.count, "change"))  \(Output.shortSummary(generation.summary))")
             }
             let inForce = generations.filter(\.isApplied).map(\.number).max()

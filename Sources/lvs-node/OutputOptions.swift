@@ -81,7 +81,8 @@ enum JSONOutput {
     static func generation(_ generation: Generation) -> JSONValue {
         .object([("number", .int(generation.number)), ("created", .string(generation.created)),
                  ("state", .string(generation.isApplied ? "applied" : "rolled-back")),
-                 ("rolled_back", .optional(generation.rolledBack)), ("change_count", .int(generation.changes.count)),
+                 ("rolled_back", .optional(generation.rolledBack)), ("rolled_back_because", .optional(generation.rolledBackBecause)),
+                 ("change_count", .int(generation.changes.count)),
                  ("summary", .string(Output.shortSummary(generation.summary)))])
     }
 

@@ -40,6 +40,15 @@ final class ConfirmKernelTests {
         return object?["confirmation"] as? [String: Any]
     }
 
+    /// Why `history --json` says generation `number` was rolled back (nil: by hand, or in force).
+    func rolledBackBecause(_ number: Int) throws -> String? {
+        let result = try bench.lvsNode(["history", "--json"])
+        #expect(try JSONSchemaCheck.validate(result.stdout).isEmpty, "\(result)")
+        let object = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+        let entry = (object?["generations"] as? [[String: Any]])?.first { $0["number"] as? Int == number }
+        return entry?["rolled_back_because"] as? String
+    }
+
     /// Polls until the confirmation's state is one of `states`; the bound only turns a hang into a failure.
     func waitFor(_ states: Set<String>, bound: TimeInterval = 90) throws -> String {
         let limit = Date().addingTimeInterval(bound)
@@ -74,6 +83,10 @@ final class ConfirmKernelTests {
         #expect(late.status == 1 && late.stdout.contains("too late: generation 2 was not confirmed by"), "\(late)")
         let history = try bench.lvsNode(["history"])
         #expect(history.stdout.contains("in force: 1"), "\(history)")
+        // history says it was the confirmation's revert, not a rollback by hand.
+        let line = history.stdout.split(separator: "\n").first { $0.hasPrefix("2  ") } ?? ""
+        #expect(line.contains("rolled back ") && line.contains(" (not confirmed by "), "\(history)")
+        #expect(try rolledBackBecause(2)?.hasPrefix("not confirmed by ") == true)
     }
 
     @Test func aConfirmedChangeStaysWellPastItsDeadline() throws {
@@ -192,6 +205,7 @@ final class ConfirmKernelTests {
         #expect(try waitForNoWatcher())
         expectSame(try bench.snapshot(), good, "the rollback by hand, and nothing after it")
         #expect(try bench.lvsNode(["history"]).stdout.contains("2 generations; in force: 1"))
+        #expect(try rolledBackBecause(2) == nil, "a rollback by hand gives no reason")
     }
 
     /// `rollback --confirm-within`: unconfirmed, the generation it rolled back is applied again.
@@ -207,6 +221,8 @@ final class ConfirmKernelTests {
         expectSame(try bench.snapshot(), applied, "the unconfirmed rollback was undone")
         #expect(try bench.lvsNode(["history"]).stdout.contains("3 generations; in force: 3"))
         #expect(try bench.lvsNode(["status"]).status == 0)
+        let because = try rolledBackBecause(2) ?? "none"
+        #expect(because.hasPrefix("its rollback was not confirmed by ") && because.hasSuffix(": applied again as generation 3"), "\(because)")
     }
 
     /// The watcher cannot be started (its clone fails): nothing is applied.
