@@ -54,7 +54,7 @@ struct OutputOptions: ParsableArguments {
 
 /// The JSON forms of what the commands report (schema/lvs-node.schema.json, `schema_version` 2).
 enum JSONOutput {
-    static let schemaVersion = 2
+    static let schemaVersion = 3
 
     /// The whole document and a newline in one write, so a reader never sees half of it.
     static func emit(_ document: JSONValue) {

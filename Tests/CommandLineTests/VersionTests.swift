@@ -24,6 +24,6 @@ import TestSupport
         let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
         #expect(object["commit"] as? String == expected, "\(json)")
         #expect(object["version"] as? String == "0.3.0")
-        #expect(object["schema_version"] as? Int == 2)
+        #expect(object["schema_version"] as? Int == 3)
     }
 }
