@@ -1,5 +1,6 @@
 import Glibc
 import HostAccess
+import Steps
 import Testing
 import TestSupport
 @testable import Engine
@@ -167,6 +168,36 @@ import TestSupport
         #expect(kept.spec == decoded.spec && kept.specIsPrivate == decoded.specIsPrivate && kept.maskedSpec == decoded.maskedSpec)
         #expect(kept.steps == decoded.steps && kept.changes == decoded.changes && kept.baseline == decoded.baseline)
         #expect(decoded.steps[1].desired[0].state == "password secret")
+    }
+
+    /// `history` lists every generation with its number of changes: a director's generation has
+    /// thousands, and counting them must not make each one a String.
+    @Test func historyCountsAGenerationsChangesWithoutDecodingThem() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        try GenerationStore(directory: directory.file("generations")).save(sample(), isPrivate: { kind, _ in kind == "file" })
+        // Another spelling of the directory: the file is decoded, not the saved value kept.
+        let listed = try GenerationStore(directory: directory.file("./generations")).all()
+        let generation = try #require(listed.first)
+        #expect(listed.count == 1 && generation.changeCount == 2)
+        #expect(!generation.changesAreDecoded)
+        #expect(generation.changes.count == generation.changeCount)
+    }
+
+    /// A run that keeps every subject the generation in force wanted (the no-op) has nothing to send
+    /// back to its state before lvs-node, so the baseline (a director's whole table) stays undecoded;
+    /// a run that drops one decodes it.
+    @Test func aPlanThatReleasesNoSubjectLeavesTheBaselineUndecoded() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        try GenerationStore(directory: directory.file("generations")).save(sample(), isPrivate: { kind, _ in kind == "file" })
+        let current = try #require(try GenerationStore(directory: directory.file("./generations")).current())
+        let addresses = current.steps.filter { $0.kind == AddressDriver.kindName }
+        let drivers = Drivers([AddressDriver(FakeKernel())])
+        _ = try Planner.plan(addresses, previous: addresses, baseline: current.baseline, drivers: drivers)
+        #expect(!current.baselineIsDecoded)
+        _ = try Planner.plan([], previous: addresses, baseline: current.baseline, drivers: drivers)
+        #expect(current.baselineIsDecoded)
     }
 
     @Test func aGenerationFileChangedAfterItWasReadIsReadAgain() throws {
