@@ -6,6 +6,28 @@ import TestSupport
 @testable import Engine
 
 @Suite struct StateTextTests {
+    /// The writer copies the runs between escaped bytes whole; what it writes must be what escaping
+    /// byte by byte gives, escapes at either end and side by side included.
+    @Test func aFieldIsEscapedExactlyAsByteByByte() {
+        func byteByByte(_ text: String) -> [UInt8] {
+            [9] + text.utf8.flatMap { byte -> [UInt8] in
+                switch byte {
+                case 9: [92, UInt8(ascii: "t")]
+                case 10: [92, UInt8(ascii: "n")]
+                case 13: [92, UInt8(ascii: "r")]
+                case 92: [92, 92]
+                default: [byte]
+                }
+            }
+        }
+        for text in ["", "plain", "\n", "\t\r\n\\", "a\tb", "end\n", "\\start", "two\n\nnewlines", "é\n€\t😀",
+                     String(repeating: "services:\n  - {fwmark: 1}\n", count: 100)] {
+            var writer = StateTextWriter()
+            writer.field(text)
+            #expect(writer.bytes == byteByByte(text), "\(text.debugDescription)")
+        }
+    }
+
     @Test func aGenerationReadsBackAsWritten() throws {
         let awkward = "tab\there, newline\nthere, backslash \\ and \\t literally, =, !"
         let changes = [
