@@ -19,8 +19,10 @@ public struct Generation: Sendable {
     }
     public var changes: [Change] {
         get { changesSection.value }
-        set { changesSection = LazySection(newValue) }
+        set { changesSection = LazySection(newValue); changeCount = newValue.count }
     }
+    /// How many changes it made, known without decoding them (`history` lists every generation's count).
+    public private(set) var changeCount: Int
     /// For every subject lvs-node has changed in the generations in force up to this one, its state
     /// before the first such change. Carried forward so a run reads only the current generation.
     public var baseline: [String: String?] {
@@ -36,6 +38,9 @@ public struct Generation: Sendable {
     /// A private spec with its secret masked, kept in the generation so `show` has something to print
     /// to a user who may not read the private store.
     public var maskedSpec: String?
+    /// Whether its changes, or its baseline, have been decoded from the file yet.
+    var changesAreDecoded: Bool { changesSection.isDecoded }
+    var baselineIsDecoded: Bool { baselineSection.isDecoded }
     /// Read from a file, these four are decoded when first asked for (see `LazySection`).
     private var specSection: LazySection<String>
     private var stepsSection: LazySection<[DesiredStep]>
@@ -56,6 +61,7 @@ public struct Generation: Sendable {
         }
         specSection = LazySection(spec)
         changesSection = LazySection(changes)
+        changeCount = changes.count
         baselineSection = LazySection(baseline)
     }
 
@@ -189,6 +195,7 @@ public struct Generation: Sendable {
         self.summary = summary
         self.specIsPrivate = specIsPrivate
         self.maskedSpec = maskedSpec
+        self.changeCount = changeCount
         if let privateSpec {
             specSection = LazySection(privateSpec)
         } else if let spec {

@@ -19,6 +19,9 @@ final class LazySection<Value: Sendable>: Sendable {
         decoded = Mutex(value)
     }
 
+    /// Whether a run has asked for it yet (tests prove what a run leaves undecoded).
+    var isDecoded: Bool { decoded.withLock { $0 != nil } }
+
     var value: Value {
         decoded.withLock { kept in
             if let kept { return kept }

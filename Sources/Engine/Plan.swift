@@ -43,7 +43,9 @@ public enum Planner {
     /// steps no longer mention go back to their `baseline` (their state before lvs-node first changed
     /// them); a subject with no baseline was already in place before lvs-node and is left alone.
     /// A change its driver refuses (`Driver.refuse`: it could not be undone) throws here, before any change.
-    public static func plan(_ steps: [DesiredStep], previous: [DesiredStep], baseline: [String: String?],
+    /// `baseline` is evaluated only when a subject is released: a generation's baseline is decoded on
+    /// first use (`LazySection`), and a run that keeps every subject (a no-op) never looks in it.
+    public static func plan(_ steps: [DesiredStep], previous: [DesiredStep], baseline: @autoclosure () -> [String: String?],
                             drivers: Drivers) throws -> Plan {
         // Kind and subject as a pair, not joined into one String: a thousand VIPs, a thousand Strings fewer.
         struct Owned: Hashable { let kind: String, subject: String }
@@ -54,10 +56,14 @@ public enum Planner {
                 throw EngineError.duplicateSubject(step.kind, desired.subject)
             }
         }
+        var priorStates: [String: String?]?
         for old in previous {
-            let released = old.desired.filter { !seen.contains(Owned(kind: old.kind, subject: $0.subject)) }
+            let leaving = old.desired.filter { !seen.contains(Owned(kind: old.kind, subject: $0.subject)) }
+            guard !leaving.isEmpty else { continue }
+            if priorStates == nil { priorStates = baseline() }
+            let released = leaving
                 .compactMap { desired -> Desired? in
-                    guard let prior = baseline[key(old.kind, desired.subject)] else { return nil }
+                    guard let prior = priorStates?[key(old.kind, desired.subject)] else { return nil }
                     return Desired(subject: desired.subject, state: prior)
                 }
             guard !released.isEmpty else { continue }

@@ -400,7 +400,7 @@ public struct NodeAgent {
         let context = RenderContext(binary: InstalledPath.forBootFiles(), root: environment.root.root,
                                     stateDirectory: environment.stateDirectory)
         var builder = StepBuilder(spec: spec, previous: previous, host: host.view, renderer: environment.templateRenderer, context: context)
-        builder.baseline = current?.baseline ?? [:]
+        builder.baseline = { current?.baseline ?? [:] }   // decoded only if a real server leaves
         let steps = try builder.desiredSteps(for: role)
         let plan = try Planner.plan(steps, previous: previous, baseline: current?.baseline ?? [:], drivers: host.drivers)
         if let missing = SysctlDriver.missing(in: plan) { throw missing }

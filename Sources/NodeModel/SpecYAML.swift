@@ -70,12 +70,21 @@ enum SpecYAML {
         out += lines(service.health)
         if !service.realServers.isEmpty { out.append("    real-servers:") }
         for server in service.realServers {
-            var fields = ["address: \(quoted(server.address.description))", "port: \(server.port)",
-                          "forward: \(server.forwarding.rawValue)", "weight: \(server.weight)"]
-            if server.upperThreshold > 0 { fields.append("upper-threshold: \(server.upperThreshold)") }
-            if server.lowerThreshold > 0 { fields.append("lower-threshold: \(server.lowerThreshold)") }
-            if let check = server.check { fields.append("check: \(flow(check))") }
-            out.append("      - {\(fields.joined(separator: ", "))}")
+            // One String appended in place per real server, not a list of fields joined: a director's
+            // table has tens of thousands, and this text goes into every generation.
+            var line = "      - {address: "
+            line += quoted(server.address.description)
+            line += ", port: "
+            line += String(server.port)
+            line += ", forward: "
+            line += server.forwarding.rawValue
+            line += ", weight: "
+            line += String(server.weight)
+            if server.upperThreshold > 0 { line += ", upper-threshold: "; line += String(server.upperThreshold) }
+            if server.lowerThreshold > 0 { line += ", lower-threshold: "; line += String(server.lowerThreshold) }
+            if let check = server.check { line += ", check: "; line += flow(check) }
+            line += "}"
+            out.append(line)
         }
         return out
     }

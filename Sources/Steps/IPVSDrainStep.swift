@@ -17,7 +17,7 @@ public enum IPVSDrainStep {
     /// `previous`: the steps of the generation in force; `baseline`: its subjects' states before
     /// lvs-node (only what lvs-node added is removed, so only that drains); `earlier`: this run's steps
     /// so far (the spec's table). One step per deadline, in deadline order.
-    static func desired(_ step: Role.Step, spec: NodeSpec, previous: [DesiredStep], baseline: [String: String?],
+    static func desired(_ step: Role.Step, spec: NodeSpec, previous: [DesiredStep], baseline: () -> [String: String?],
                         earlier: [DesiredStep], host: HostView, now: Int) throws -> [DesiredStep] {
         guard let seconds = spec.ipvs?.drainSeconds, seconds > 0 else { return [] }
         let wanted = Set(earlier.filter { $0.kind == IPVSDriver.kindName }.flatMap { $0.desired.map(\.subject) })
@@ -26,11 +26,14 @@ public enum IPVSDrainStep {
             guard let deadline = DrainDeadline(stepName: old.name) else { continue }
             for desired in old.desired { deadlines[desired.subject] = deadline }
         }
+        let gone = previous.filter { $0.kind == IPVSDriver.kindName }.flatMap(\.desired)
+            .filter { $0.state != nil && !wanted.contains($0.subject) }
+        guard !gone.isEmpty else { return [] }
+        let priorStates = baseline()
         func madeByLVSNode(_ subject: String) -> Bool {
-            baseline[Planner.key(IPVSDriver.kindName, subject)].map { $0 == nil } ?? false
+            priorStates[Planner.key(IPVSDriver.kindName, subject)].map { $0 == nil } ?? false
         }
-        let leaving = previous.filter { $0.kind == IPVSDriver.kindName }.flatMap(\.desired)
-            .filter { $0.state != nil && !wanted.contains($0.subject) && madeByLVSNode($0.subject) }
+        let leaving = gone.filter { madeByLVSNode($0.subject) }
         guard !leaving.isEmpty else { return [] }
 
         let control = try host.ipvs.control()

@@ -13,8 +13,9 @@ public struct StepBuilder {
     public let renderer: TemplateRenderer
     public let context: RenderContext
     /// The generation in force's subjects as they were before lvs-node (`Generation.baseline`): a
-    /// draining real server is one lvs-node added.
-    public var baseline: [String: String?] = [:]
+    /// draining real server is one lvs-node added. Called only when a real server leaves the spec: the
+    /// generation decodes its baseline on first use, and a run that keeps its table never needs it.
+    public var baseline: () -> [String: String?] = { [:] }
     /// The wall clock, in seconds since 1970 (drain deadlines).
     public var now: () -> Int = DrainDeadline.now
 

@@ -277,7 +277,7 @@ struct History: ParsableCommand {
             let generations = try location.agent.history()
             for generation in generations {
                 let state = generation.rolledBack.map { "rolled back \($0)" + (generation.rolledBackBecause.map { " (\($0))" } ?? "") } ?? "applied"
-                output.detail("\(generation.number)  \(generation.created)  \(state)  \(Output.count(generation.changes.count, "change"))  \(Output.shortSummary(generation.summary))")
+                output.detail("\(generation.number)  \(generation.created)  \(state)  \(Output.count(generation.changeCount, "change"))  \(Output.shortSummary(generation.summary))")
             }
             let inForce = generations.filter(\.isApplied).map(\.number).max()
             output.summary(generations.isEmpty ? "no generations"

@@ -82,7 +82,7 @@ enum JSONOutput {
         .object([("number", .int(generation.number)), ("created", .string(generation.created)),
                  ("state", .string(generation.isApplied ? "applied" : "rolled-back")),
                  ("rolled_back", .optional(generation.rolledBack)), ("rolled_back_because", .optional(generation.rolledBackBecause)),
-                 ("change_count", .int(generation.changes.count)),
+                 ("change_count", .int(generation.changeCount)),
                  ("summary", .string(Output.shortSummary(generation.summary)))])
     }
 

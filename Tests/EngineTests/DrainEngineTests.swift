@@ -3,6 +3,7 @@ import Foundation
 import HostAccess
 import LVSNode
 import NodeModel
+import Render
 import Steps
 import Testing
 import TestSupport
@@ -39,6 +40,29 @@ import TestSupport
     }
 
     func generations(_ node: FakeNode) throws -> [Generation] { try node.agent.history().sorted { $0.number < $1.number } }
+
+    /// The drain step asks for the generation's baseline (a director's whole table, decoded on first
+    /// use) only when a real server leaves the spec: a run that keeps the table never decodes it.
+    @Test func theDrainStepAsksForTheBaselineOnlyWhenARealServerLeaves() throws {
+        let node = FakeNode()
+        let catalog = RoleCatalog(overrideDirectory: node.directory.file("none")) { _ in nil }
+        let view = HostView(addresses: node.kernel, links: node.kernel, routes: node.kernel, packetFilter: node.kernel,
+                            ipvs: IPVSHandle { [kernel = node.kernel, ipvs = node.ipvs] in kernel.loadIPVS(); return ipvs.session() })
+        let renderer = TemplateRenderer(overrideDirectory: node.directory.file("none")) { _ in nil }
+        let context = RenderContext(binary: "/usr/local/sbin/lvs-node", root: node.directory.path, stateDirectory: "/var/lib/lvs-node")
+        let (whole, role) = try Self.spec(drain: 30, without: "192.0.2.99").resolve(with: catalog)
+        let previous = try StepBuilder(spec: whole, previous: [], host: view, renderer: renderer, context: context).desiredSteps(for: role)
+        var asked = 0
+        func steps(_ spec: NodeSpec) throws -> [DesiredStep] {
+            var builder = StepBuilder(spec: spec, previous: previous, host: view, renderer: renderer, context: context)
+            builder.baseline = { asked += 1; return [:] }
+            return try builder.desiredSteps(for: role)
+        }
+        _ = try steps(whole)
+        #expect(asked == 0)
+        _ = try steps(try Self.spec(drain: 30).resolve(with: catalog).0)
+        #expect(asked == 1)
+    }
 
     @Test func aLeavingServerWaitsAtWeightZeroForItsInactiveConnectionsTooThenGoes() throws {
         let node = FakeNode()

@@ -1,10 +1,33 @@
 import Glibc
 import HostAccess
+import Steps
 import Testing
 import TestSupport
 @testable import Engine
 
 @Suite struct StateTextTests {
+    /// The writer copies the runs between escaped bytes whole; what it writes must be what escaping
+    /// byte by byte gives, escapes at either end and side by side included.
+    @Test func aFieldIsEscapedExactlyAsByteByByte() {
+        func byteByByte(_ text: String) -> [UInt8] {
+            [9] + text.utf8.flatMap { byte -> [UInt8] in
+                switch byte {
+                case 9: [92, UInt8(ascii: "t")]
+                case 10: [92, UInt8(ascii: "n")]
+                case 13: [92, UInt8(ascii: "r")]
+                case 92: [92, 92]
+                default: [byte]
+                }
+            }
+        }
+        for text in ["", "plain", "\n", "\t\r\n\\", "a\tb", "end\n", "\\start", "two\n\nnewlines", "é\n€\t😀",
+                     String(repeating: "services:\n  - {fwmark: 1}\n", count: 100)] {
+            var writer = StateTextWriter()
+            writer.field(text)
+            #expect(writer.bytes == byteByByte(text), "\(text.debugDescription)")
+        }
+    }
+
     @Test func aGenerationReadsBackAsWritten() throws {
         let awkward = "tab\there, newline\nthere, backslash \\ and \\t literally, =, !"
         let changes = [
@@ -167,6 +190,36 @@ import TestSupport
         #expect(kept.spec == decoded.spec && kept.specIsPrivate == decoded.specIsPrivate && kept.maskedSpec == decoded.maskedSpec)
         #expect(kept.steps == decoded.steps && kept.changes == decoded.changes && kept.baseline == decoded.baseline)
         #expect(decoded.steps[1].desired[0].state == "password secret")
+    }
+
+    /// `history` lists every generation with its number of changes: a director's generation has
+    /// thousands, and counting them must not make each one a String.
+    @Test func historyCountsAGenerationsChangesWithoutDecodingThem() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        try GenerationStore(directory: directory.file("generations")).save(sample(), isPrivate: { kind, _ in kind == "file" })
+        // Another spelling of the directory: the file is decoded, not the saved value kept.
+        let listed = try GenerationStore(directory: directory.file("./generations")).all()
+        let generation = try #require(listed.first)
+        #expect(listed.count == 1 && generation.changeCount == 2)
+        #expect(!generation.changesAreDecoded)
+        #expect(generation.changes.count == generation.changeCount)
+    }
+
+    /// A run that keeps every subject the generation in force wanted (the no-op) has nothing to send
+    /// back to its state before lvs-node, so the baseline (a director's whole table) stays undecoded;
+    /// a run that drops one decodes it.
+    @Test func aPlanThatReleasesNoSubjectLeavesTheBaselineUndecoded() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        try GenerationStore(directory: directory.file("generations")).save(sample(), isPrivate: { kind, _ in kind == "file" })
+        let current = try #require(try GenerationStore(directory: directory.file("./generations")).current())
+        let addresses = current.steps.filter { $0.kind == AddressDriver.kindName }
+        let drivers = Drivers([AddressDriver(FakeKernel())])
+        _ = try Planner.plan(addresses, previous: addresses, baseline: current.baseline, drivers: drivers)
+        #expect(!current.baselineIsDecoded)
+        _ = try Planner.plan([], previous: addresses, baseline: current.baseline, drivers: drivers)
+        #expect(current.baselineIsDecoded)
     }
 
     @Test func aGenerationFileChangedAfterItWasReadIsReadAgain() throws {
