@@ -23,7 +23,6 @@ public final class Journal {
     public struct Contents: Sendable {
         public var header: Header?
         public var intents: [(step: String, changes: [Change])]
-        public var applied: Set<String>
 
         /// How many `applied` records there are: steps run in order, and names may repeat (every
         /// step of a rollback is `undo generation N`).
@@ -51,11 +50,6 @@ public final class Journal {
         // then there is no removal to make durable (a directory fsync for nothing).
         if exists { try DurableFiles.remove(path) }
         pendingBegin = StateText.line("begin", header.command.rawValue, String(header.generation))
-    }
-
-    /// Written and flushed before the step changes anything: this is the write-ahead guarantee.
-    public func intent(step: String, changes: [Change]) throws {
-        try intents([(step, changes)])
     }
 
     /// Every step's intent in one write and one flush, before the first of them changes anything:
@@ -92,7 +86,7 @@ public final class Journal {
         var lines = StateText.lines(text)
         // Only newline-terminated lines are whole; what follows the last newline is a torn write.
         lines.removeLast()
-        var contents = Contents(header: nil, intents: [], applied: [])
+        var contents = Contents(header: nil, intents: [])
         var index = 0
         func damaged() -> EngineError {
             .corruptState("""
@@ -131,7 +125,6 @@ public final class Journal {
                 index += count
             case "applied":
                 guard fields.count == 2 else { throw damaged() }
-                contents.applied.insert(StateText.unescape(fields[1]))
                 contents.appliedCount += 1
             default:
                 throw damaged()

@@ -242,8 +242,8 @@ extension JournalCrashTests {
         let before = try files.read([subject])[0]
         let journal = Journal(path: directory.file("journal"))
         try journal.begin(.init(command: .setup, generation: 1))
-        try journal.intent(step: "modules-load", changes: [Change(kind: FileDriver.kindName, subject: subject, before: before,
-                                                                   after: FileDriver.fileState(mode: 0o644, content: "ip_vs\n"))])
+        try journal.intents([("modules-load", [Change(kind: FileDriver.kindName, subject: subject, before: before,
+                                                      after: FileDriver.fileState(mode: 0o644, content: "ip_vs\n"))])])
         try FileManager.default.createDirectory(atPath: root + "/etc/modules-load.d", withIntermediateDirectories: true)
         FileManager.default.createFile(atPath: root + subject + ".lvs-node-tmp", contents: Data("ip_vs\n".utf8))
         let generations = GenerationStore(directory: directory.file("generations"))
