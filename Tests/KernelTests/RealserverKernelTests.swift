@@ -174,6 +174,19 @@ final class RealserverKernelTests {
         #expect(try snapshot() == before)
     }
 
+    /// Only a window's last request asks for an acknowledgement; a refused one in the middle is still
+    /// answered, named, and the requests the kernel took after it in the same window are undone.
+    @Test func aRefusalInTheMiddleOfABatchWindowIsNamedAndUndone() throws {
+        try namespace.setSysctl("net.ipv6.conf.lo.disable_ipv6", "1")
+        let before = try snapshot()
+        let vips = Self.manyVIPs.prefix(300) + ["2001:db8::10"] + Self.manyVIPs[300..<450]
+        let setup = try namespace.run(lvsNodeBinary, ["setup", "--role", "realserver"] + vips.flatMap { ["--vip", $0] }
+                                      + ["--root", directory.file("root"), "--state-dir", directory.file("state")])
+        #expect(setup.status == 1, "\(setup)")
+        #expect(setup.stderr.contains("adding 2001:db8::10/128 to lo: Permission denied"), "\(setup.stderr)")
+        #expect(try snapshot() == before)
+    }
+
     @Test func anIPv6VIPIsAHost128WithoutALabel() throws {
         #expect(try lvsNode("setup", "--role", "realserver", "--vip", "2001:db8::10").status == 0)
         let v6 = try namespace.addresses(device: "lo").first { $0.local == "2001:db8::10" }

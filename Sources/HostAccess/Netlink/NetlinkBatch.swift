@@ -2,8 +2,11 @@ internal import CNetlink
 import Glibc
 
 /// Sends many netlink requests a window at a time — every request of a window in one buffer and one
-/// sendmsg — and reads one acknowledgement per request, so a thousand changes cost a few dozen
-/// system calls instead of thousands. The kernel goes on past a refused request.
+/// sendmsg — and reads what the kernel answers: an error for each refused request, which it always
+/// sends, and an acknowledgement of the window's last request only. The kernel handles a sendmsg's
+/// requests in order before the call returns and queues its answers in that order, so once the last
+/// one's acknowledgement is read every refusal before it has been too, and a thousand changes cost a
+/// few system calls and no acknowledgement for each. The kernel goes on past a refused request.
 enum NetlinkBatch {
     /// Requests per sendmsg; their acknowledgements must fit the receive buffer.
     static let window = 256
@@ -50,33 +53,46 @@ enum NetlinkBatch {
     private static func sendWindow(_ socket: OpaquePointer, _ range: Range<Int>, what: String, buffer: inout [UInt8],
                                    append: (Int, UInt32, inout [UInt8]) throws -> Void) throws -> (Int, Int32)? {
         buffer.removeAll(keepingCapacity: true)
-        var sequenceToIndex: [UInt32: Int] = [:]
-        sequenceToIndex.reserveCapacity(range.count)
+        // A window's sequence numbers are consecutive: a request's index is its distance from the first.
+        let firstSequence = nl_socket_use_seq(socket)
+        var lastRequest = 0
         for index in range {
-            let sequence = nl_socket_use_seq(socket)
+            let sequence = index == range.lowerBound ? firstSequence : nl_socket_use_seq(socket)
+            guard sequence == firstSequence &+ UInt32(index - range.lowerBound) else {
+                throw HostError(operation: "numbering", subject: "\(range.count) \(what) requests", errno: EPROTO)
+            }
+            lastRequest = buffer.count
             try append(index, sequence, &buffer)
-            sequenceToIndex[sequence] = index
+            setAcknowledgement(&buffer, at: lastRequest, index == range.upperBound - 1)
         }
         let sent = buffer.withUnsafeMutableBytes { nl_sendto(socket, $0.baseAddress, $0.count) }
         if sent < 0 { throw RouteSocket.error(sent, "sending", "\(range.count) \(what) requests") }
 
         var firstFailure: (Int, Int32)?
-        var pending = range.count
+        let lastSequence = firstSequence &+ UInt32(range.count - 1)
         var receive = [UInt8](repeating: 0, count: 65536)
         let fd = nl_socket_get_fd(socket)
-        while pending > 0 {
+        while true {
             let count = recv(fd, &receive, receive.count, 0)
             if count < 0 {
                 if errno == EINTR { continue }
-                throw HostError(operation: "waiting for the kernel's answer to", subject: "\(pending) \(what) requests", errno: errno)
+                throw HostError(operation: "waiting for the kernel's answer to", subject: "\(range.count) \(what) requests", errno: errno)
             }
+            var lastAnswered = false
             for (sequence, code) in acknowledgements(receive[0..<count]) {
-                guard let index = sequenceToIndex.removeValue(forKey: sequence) else { continue }
-                pending -= 1
-                if code != 0 && firstFailure == nil { firstFailure = (index, -code) }
+                let offset = Int(sequence &- firstSequence)
+                guard offset < range.count else { continue }
+                if code != 0 && firstFailure == nil { firstFailure = (range.lowerBound + offset, -code) }
+                if sequence == lastSequence { lastAnswered = true }
             }
+            if lastAnswered { return firstFailure }
         }
-        return firstFailure
+    }
+
+    /// Sets or clears NLM_F_ACK in the request that starts at `start` (its flags follow the 4-byte length
+    /// and the 2-byte type). Without it the kernel still answers the request if it refuses it.
+    private static func setAcknowledgement(_ buffer: inout [UInt8], at start: Int, _ asked: Bool) {
+        if asked { buffer[start + 6] |= UInt8(NLM_F_ACK) } else { buffer[start + 6] &= ~UInt8(NLM_F_ACK) }
     }
 
     /// (sequence, error) of each NLMSG_ERROR in a datagram; error 0 is a plain acknowledgement.
