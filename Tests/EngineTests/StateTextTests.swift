@@ -21,7 +21,8 @@ import TestSupport
             }
         }
         for text in ["", "plain", "\n", "\t\r\n\\", "a\tb", "end\n", "\\start", "two\n\nnewlines", "é\n€\t😀",
-                     String(repeating: "services:\n  - {fwmark: 1}\n", count: 100)] {
+                     String(repeating: "services:\n  - {fwmark: 1}\n", count: 100), String(repeating: "abcdefg\\", count: 9)]
+                    + (0..<20).map { String(repeating: "x", count: $0) + "\t" + String(repeating: "y", count: 17 - min($0, 17)) + "é\\\r\n" } {
             var writer = StateTextWriter()
             writer.field(text)
             #expect(writer.bytes == byteByByte(text), "\(text.debugDescription)")
