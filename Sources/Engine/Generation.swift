@@ -27,7 +27,7 @@ public struct Generation: Sendable {
     /// before the first such change. Carried forward so a run reads only the current generation.
     public var baseline: [String: String?] {
         get { baselineSection.value }
-        set { baselineSection = LazySection(newValue) }
+        set { baselineSection = LazySection(newValue); carried = nil }
     }
     /// When it was rolled back; nil while it is in force.
     public var rolledBack: String?
@@ -46,6 +46,12 @@ public struct Generation: Sendable {
     private var stepsSection: LazySection<[DesiredStep]>
     private var changesSection: LazySection<[Change]>
     private var baselineSection: LazySection<[String: String?]>
+    /// Read from a file: its baseline records as they are there, for `baselineStates` and for the next
+    /// generation to carry forward.
+    private var baselineRecords: BaselineRecords?
+    /// A new generation on top of one read from a file: that file's baseline records and the keys this
+    /// one adds (first change of each wins), written as a merge instead of the whole table sorted again.
+    private var carried: (previous: BaselineRecords, additions: [(key: String, before: String?)])?
 
     /// A new generation on top of `previous` (the one in force, if any).
     public init(number: Int, created: String, spec: String, summary: String, steps: [DesiredStep],
@@ -54,15 +60,45 @@ public struct Generation: Sendable {
         self.created = created
         self.summary = summary
         stepsSection = LazySection(steps)
-        var baseline = previous?.baseline ?? [:]
-        for change in changes {
-            let key = Planner.key(change.kind, change.subject)
-            if baseline[key] == nil { baseline[key] = .some(change.before) }
-        }
         specSection = LazySection(spec)
         changesSection = LazySection(changes)
         changeCount = changes.count
-        baselineSection = LazySection(baseline)
+        guard let previous, let records = previous.baselineRecords else {
+            var baseline = previous?.baseline ?? [:]
+            for change in changes {
+                let key = Planner.key(change.kind, change.subject)
+                if baseline[key] == nil { baseline[key] = .some(change.before) }
+            }
+            baselineSection = LazySection(baseline)
+            return
+        }
+        // The previous baseline stays as its file has it; only the keys it lacks are added. Which it
+        // lacks is found without decoding it when the changes are few (one service changed).
+        var keys: [String] = [], seen = Set<String>(), befores: [String?] = []
+        for change in changes {
+            let key = Planner.key(change.kind, change.subject)
+            guard seen.insert(key).inserted else { continue }
+            keys.append(key)
+            befores.append(change.before)
+        }
+        let present: Set<String> = keys.count <= 64 ? Set(records.states(of: keys).keys)
+                                                    : Set(keys.filter { previous.baseline[$0] != nil })
+        let additions = zip(keys, befores).filter { !present.contains($0.0) }.map { (key: $0.0, before: $0.1) }
+        carried = (records, additions)
+        let previousSection = previous.baselineSection
+        baselineSection = LazySection {
+            var baseline = previousSection.value
+            for (key, before) in additions { baseline[key] = .some(before) }
+            return baseline
+        }
+    }
+
+    /// The baseline states of those of `keys` that have one (as `baseline` has them): read from a
+    /// file, a few are found there without decoding the whole baseline.
+    public func baselineStates(of keys: [String]) -> [String: String?] {
+        if let baselineRecords, !baselineSection.isDecoded { return baselineRecords.states(of: keys) }
+        let all = baseline
+        return Dictionary(keys.compactMap { key in all[key].map { (key, $0) } }, uniquingKeysWith: { first, _ in first })
     }
 
     public var isApplied: Bool { rolledBack == nil }
@@ -100,13 +136,50 @@ public struct Generation: Sendable {
             out.record("change"); out.field(change.kind); out.field(change.subject)
             try value(change.kind, change.before); try value(change.kind, change.after); out.endRecord()
         }
-        for (key, before) in baseline.sorted(by: { $0.key < $1.key }) {
+        func baselineRecord(_ key: String, _ before: String?) throws {
             let kind = String(Substring(key.utf8.prefix { $0 != UInt8(ascii: " ") }))
             out.record("baseline"); out.field(key); try value(kind, before); out.endRecord()
+        }
+        let merged = try carried.map { try Self.merge($0.previous, $0.additions, copy: { out.plain($0) }, record: baselineRecord) } ?? false
+        if !merged {
+            for (key, before) in baseline.sorted(by: { $0.key < $1.key }) { try baselineRecord(key, before) }
         }
         let checksum = Checksum.fnv1a64(out.bytes[...])
         out.record("end"); out.plainField(checksum); out.endRecord()
         return out.bytes
+    }
+
+    /// Writes the previous file's baseline records with `additions` merged in, in key order: what sorting
+    /// the whole merged baseline writes, without sorting it. A record whose state is absent (`!`, every
+    /// subject lvs-node added) is copied as it is; any other is written again through `record`, so
+    /// private values go where they go today. When the records are not as this
+    /// release writes them (`BaselineRecords.sortedLines`) or a key added would not sort by its bytes: false, nothing written.
+    private static func merge(_ previous: BaselineRecords, _ additions: [(key: String, before: String?)],
+                              copy: (UnsafeBufferPointer<UInt8>) -> Void, record: (String, String?) throws -> Void) rethrows -> Bool {
+        var added = additions.map { (key: Array($0.key.utf8), before: $0.before) }
+        guard added.allSatisfy({ $0.key.withUnsafeBufferPointer(BaselineRecords.sortsAsText) }), let lines = previous.sortedLines() else { return false }
+        added.sort { $0.key.lexicographicallyPrecedes($1.key) }
+        var next = 0
+        try previous.bytes.withUnsafeBufferPointer { buffer in
+            func addUpTo(_ key: Range<Int>?) throws {
+                while next < added.count, key.map({ old in added[next].key.withUnsafeBufferPointer { BaselineRecords.compare($0, UnsafeBufferPointer(rebasing: buffer[old])) < 0 } }) ?? true {
+                    try record(String(decoding: added[next].key, as: UTF8.self), added[next].before)
+                    next += 1
+                }
+            }
+            for (line, key) in lines {
+                try addUpTo(key)
+                if line.count >= 3 && buffer[line.upperBound - 3] == 9 && buffer[line.upperBound - 2] == UInt8(ascii: "!") {
+                    copy(UnsafeBufferPointer(rebasing: buffer[line]))
+                } else {
+                    var before: String?
+                    StateText.scan(previous.bytes[line]) { before = $0.checkedOptional(2, references: previous.references) }
+                    try record(String(decoding: UnsafeBufferPointer(rebasing: buffer[key]), as: UTF8.self), before)
+                }
+            }
+            try addUpTo(nil)
+        }
+        return true
     }
 
     /// Generations written before the `format`/`end` records (format 1) are read without a checksum.
@@ -234,16 +307,9 @@ public struct Generation: Sendable {
             }
             return changes
         }
-        baselineSection = LazySection { [references, baselineLines, baselineCount] in
-            var baseline: [String: String?] = [:]
-            guard let baselineLines else { return baseline }
-            baseline.reserveCapacity(baselineCount)
-            StateText.scan(bytes[baselineLines]) { record in
-                guard record.count == 3 && record.field(0, is: "baseline") else { return }
-                baseline[record.string(1)] = .some(record.checkedOptional(2, references: references))
-            }
-            return baseline
-        }
+        let baselineRecords = BaselineRecords(bytes: bytes, lines: baselineLines, count: baselineCount, references: references)
+        self.baselineRecords = baselineRecords
+        baselineSection = LazySection { baselineRecords.all() }
     }
 }
 
