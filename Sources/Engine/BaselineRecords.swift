@@ -35,10 +35,12 @@ struct BaselineRecords: Sendable {
         var found: [String: String?] = [:]
         guard let lines else { return found }
         let escaped = keys.map { Array(StateText.escape($0).utf8) }
-        StateText.scan(bytes[lines]) { record in
-            guard record.count == 3 && record.field(0, is: "baseline") else { return }
-            for (index, key) in escaped.enumerated() where record.field(1, equals: key) {
-                found[keys[index]] = .some(record.checkedOptional(2, references: references))
+        bytes.withUnsafeBufferPointer { buffer in
+            _ = Self.eachRecord(buffer, lines, skippingOthers: true) { line, key in
+                guard let index = escaped.firstIndex(where: { $0.count == key.count && memcmp(buffer.baseAddress! + key.lowerBound, $0, key.count) == 0 })
+                else { return true }
+                StateText.scan(bytes[line]) { found[keys[index]] = .some($0.checkedOptional(2, references: references)) }
+                return true
             }
         }
         return found
@@ -52,17 +54,41 @@ struct BaselineRecords: Sendable {
         guard let lines else { return [] }
         var sorted: [(line: Range<Int>, key: Range<Int>)] = []
         sorted.reserveCapacity(count)
-        var inOrder = true
-        bytes.withUnsafeBufferPointer { buffer in
-            StateText.scan(bytes[lines]) { record in
-                guard inOrder, record.count == 3, record.field(0, is: "baseline") else { inOrder = false; return }
-                let key = record.absoluteRange(1)
+        let inOrder = bytes.withUnsafeBufferPointer { buffer in
+            Self.eachRecord(buffer, lines, skippingOthers: false) { line, key in
                 guard Self.sortsAsText(UnsafeBufferPointer(rebasing: buffer[key])),
-                      sorted.last.map({ Self.compare(buffer, $0.key, key) < 0 }) ?? true else { inOrder = false; return }
-                sorted.append((record.line, key))
+                      sorted.last.map({ Self.compare(buffer, $0.key, key) < 0 }) ?? true else { return false }
+                sorted.append((line, key))
+                return true
             }
         }
         return inOrder && sorted.count == count ? sorted : nil
+    }
+
+    /// Walks the lines of `range` with memchr, handing each baseline record's line (with its newline)
+    /// and key field to `body` until it returns false; false when it did, or when a line in the range is
+    /// not a baseline record of three fields unless `skippingOthers` (an earlier release put change
+    /// records between them). Cheaper than `StateText.scan`, which keeps every field's
+    /// end: this looks at thousands of records to find a few.
+    static func eachRecord(_ buffer: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, skippingOthers: Bool,
+                           _ body: (Range<Int>, Range<Int>) -> Bool) -> Bool {
+        guard let base = buffer.baseAddress else { return true }
+        func find(_ byte: UInt8, _ from: Int, _ end: Int) -> Int? {
+            guard from < end else { return nil }
+            return memchr(base + from, Int32(byte), end - from).map { base.distance(to: $0.assumingMemoryBound(to: UInt8.self)) }
+        }
+        let name = Array("baseline\t".utf8)
+        var start = range.lowerBound
+        while start < range.upperBound, let end = find(10, start, range.upperBound) {
+            defer { start = end + 1 }
+            guard end - start > name.count, memcmp(base + start, name, name.count) == 0,
+                  let keyEnd = find(9, start + name.count, end), find(9, keyEnd + 1, end) == nil else {
+                if skippingOthers { continue }
+                return false
+            }
+            guard body(start..<(end + 1), (start + name.count)..<keyEnd) else { return false }
+        }
+        return true
     }
 
     /// Printable ASCII without a backslash: escaping keeps it as it is, and its bytes sort as its String.

@@ -117,6 +117,8 @@ import TestSupport
 
             """
         let earlier = try Generation(bytes: Array((body + "end\t\(Checksum.fnv1a64(Array(body.utf8)))\n").utf8))
+        let states: [String: String?] = ["sysctl net/ipv4/ip_forward": .some("0"), "address eth0 192.0.2.10/32": String?.none]
+        #expect(earlier.baselineStates(of: ["sysctl net/ipv4/ip_forward", "address eth0 192.0.2.10/32", "ipvs x"]) == states)
         let next = Generation(number: 2, created: "y", spec: "", summary: "", steps: [],
                               changes: [Change(kind: "ipvs", subject: "server fwmark 1 198.18.0.1:0", before: nil, after: "dr")], previous: earlier)
         var slow = next
