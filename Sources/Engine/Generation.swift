@@ -14,8 +14,8 @@ public struct Generation: Sendable {
     }
     public var summary: String
     public var steps: [DesiredStep] {
-        get { stepsSection.value }
-        set { stepsSection = LazySection(newValue) }
+        get { stepsSection.value.steps }
+        set { stepsSection = LazySection(StepsRead(steps: newValue)); carriedSteps = nil }
     }
     public var changes: [Change] {
         get { changesSection.value }
@@ -43,7 +43,12 @@ public struct Generation: Sendable {
     var baselineIsDecoded: Bool { baselineSection.isDecoded }
     /// Read from a file, these four are decoded when first asked for (see `LazySection`).
     private var specSection: LazySection<String>
-    private var stepsSection: LazySection<[DesiredStep]>
+    private var stepsSection: LazySection<StepsRead>
+    /// Read from a file: the file's bytes, for the next generation to copy the records it repeats.
+    private var fileBytes: [UInt8]?
+    /// A new generation on top of one read from a file: that one's bytes and steps (with where each
+    /// desired record stands in its file), so records equal to it are copied instead of escaped again.
+    private var carriedSteps: (bytes: [UInt8], read: LazySection<StepsRead>)?
     private var changesSection: LazySection<[Change]>
     private var baselineSection: LazySection<[String: String?]>
     /// Read from a file: its baseline records as they are there, for `baselineStates` and for the next
@@ -59,7 +64,10 @@ public struct Generation: Sendable {
         self.number = number
         self.created = created
         self.summary = summary
-        stepsSection = LazySection(steps)
+        stepsSection = LazySection(StepsRead(steps: steps))
+        if let previous, let bytes = previous.fileBytes, previous.stepsSection.isDecoded {
+            carriedSteps = (bytes, previous.stepsSection)
+        }
         specSection = LazySection(spec)
         changesSection = LazySection(changes)
         changeCount = changes.count
@@ -126,11 +134,48 @@ public struct Generation: Sendable {
         } else {
             out.record("spec"); out.field(spec); out.endRecord()
         }
-        for step in steps {
+        let previous = carriedSteps.map { ($0.bytes, $0.read.value) }
+        var firstLine = 0   // of the previous generation's step at the same index
+        for (index, step) in steps.enumerated() {
             out.record("step"); out.field(step.name); out.field(step.kind); out.endRecord()
-            for desired in step.desired {
+            func fresh(_ desired: Desired) throws {
                 out.record("desired"); out.field(desired.subject); try value(step.kind, desired.state); out.endRecord()
             }
+            guard let (bytes, read) = previous, index < read.steps.count, read.steps[index].name == step.name,
+                  read.steps[index].kind == step.kind, read.desiredLines.count >= firstLine + read.steps[index].desired.count else {
+                for desired in step.desired { try fresh(desired) }
+                firstLine += previous.map { index < $0.1.steps.count ? $0.1.steps[index].desired.count : 0 } ?? 0
+                continue
+            }
+            let old = read.steps[index].desired
+            try bytes.withUnsafeBufferPointer { buffer in
+                // Runs of records equal to the previous step's, at the same places, are copied whole.
+                var run: Range<Int>?
+                func flush() {
+                    if let copied = run { out.plain(UnsafeBufferPointer(rebasing: buffer[copied])) }
+                    run = nil
+                }
+                for (place, desired) in step.desired.enumerated() {
+                    guard place < old.count, old[place] == desired else { flush(); try fresh(desired); continue }
+                    let line = read.desiredLines[firstLine + place]
+                    // The state field as it would be written now: `!`, `=…` or the `@REFERENCE` privately gives.
+                    let stateStart = (buffer[..<(line.upperBound - 1)].lastIndex(of: 9) ?? line.lowerBound) + 1
+                    let same: Bool
+                    if let state = desired.state {
+                        if let reference = try privately(step.kind, state) {
+                            same = buffer[stateStart..<(line.upperBound - 1)].elementsEqual(reference.utf8)
+                        } else {
+                            same = buffer[stateStart] == UInt8(ascii: "=")
+                        }
+                    } else {
+                        same = true
+                    }
+                    guard same else { flush(); try fresh(desired); continue }
+                    if let current = run, current.upperBound == line.lowerBound { run = current.lowerBound..<line.upperBound } else { flush(); run = line }
+                }
+                flush()
+            }
+            firstLine += old.count
         }
         for change in changes {
             out.record("change"); out.field(change.kind); out.field(change.subject)
@@ -277,9 +322,10 @@ public struct Generation: Sendable {
             specSection = LazySection("")
         }
         stepsSection = LazySection { [references, stepLines, stepCount, desiredCount] in
-            var steps: [DesiredStep] = []
-            guard let stepLines else { return steps }
-            steps.reserveCapacity(stepCount)
+            var read = StepsRead(steps: [])
+            guard let stepLines else { return read }
+            read.steps.reserveCapacity(stepCount)
+            read.desiredLines.reserveCapacity(desiredCount)
             // Each step's desired states are gathered apart and put in once: appending to the step
             // inside the array would copy its list on every append.
             var desired: [Desired] = []
@@ -287,14 +333,16 @@ public struct Generation: Sendable {
             StateText.scan(bytes[stepLines]) { record in
                 if record.count == 3 && record.field(0, is: "desired") {
                     desired.append(Desired(subject: record.string(1), state: record.checkedOptional(2, references: references)))
+                    read.desiredLines.append(record.line)
                 } else if record.count == 3 && record.field(0, is: "step") {
-                    if !steps.isEmpty { steps[steps.count - 1].desired = desired; desired = [] }
-                    steps.append(DesiredStep(name: record.string(1), kind: record.string(2), desired: []))
+                    if !read.steps.isEmpty { read.steps[read.steps.count - 1].desired = desired; desired = [] }
+                    read.steps.append(DesiredStep(name: record.string(1), kind: record.string(2), desired: []))
                 }
             }
-            if !steps.isEmpty { steps[steps.count - 1].desired = desired }
-            return steps
+            if !read.steps.isEmpty { read.steps[read.steps.count - 1].desired = desired }
+            return read
         }
+        fileBytes = bytes
         changesSection = LazySection { [references, changeLines, changeCount] in
             var changes: [Change] = []
             guard let changeLines else { return changes }
@@ -311,6 +359,13 @@ public struct Generation: Sendable {
         self.baselineRecords = baselineRecords
         baselineSection = LazySection { baselineRecords.all() }
     }
+}
+
+/// A generation's steps and, read from a file, where each desired record's line stands in it (in the
+/// order of the steps' desired states).
+struct StepsRead: Sendable {
+    var steps: [DesiredStep]
+    var desiredLines: [Range<Int>] = []
 }
 
 /// What is wrong with a generation record.

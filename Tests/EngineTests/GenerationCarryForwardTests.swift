@@ -49,14 +49,21 @@ import TestSupport
                        Change(kind: "zone", subject: "last", before: nil, after: "x"),
                        Change(kind: "file", subject: "/etc/other.conf", before: "secret kept", after: nil),
                        Change(kind: "ipvs", subject: "server fwmark 1 198.18.9.9:0", before: "dr weight 7", after: "dr weight 2")]
+        // The table with one real server replaced, one reweighted and one added at its end; the files as they were.
+        var steps = previous.steps
+        steps[0].desired[40] = Desired(subject: "server fwmark 1 198.18.9.9:0", state: "dr weight 2")
+        steps[0].desired[7] = Desired(subject: steps[0].desired[7].subject, state: "dr weight 70")
+        steps[0].desired.append(Desired(subject: "server fwmark 1 198.18.9.10:0", state: nil))
+        steps.append(DesiredStep(name: "new\tstep", kind: "file", desired: [Desired(subject: "/etc/new", state: "secret 3")]))
         var generation = Generation(number: 2, created: "2026-11-24T11:00:00Z", spec: "role: director\nha: {password: \"p\\tw2\"}\n",
-                                    summary: "director (dr)", steps: previous.steps, changes: changes, previous: previous)
+                                    summary: "director (dr)", steps: steps, changes: changes, previous: previous)
         generation.specIsPrivate = true
         generation.maskedSpec = previous.maskedSpec
         return generation
     }
 
     @Test func aOneServiceChangeWritesItsGenerationAsTheSlowWayWithoutDecodingTheBaseline() throws {
+        // (The steps' records equal to the previous generation's are copied from its file: the same bytes.)
         let directory = TemporaryDirectory()
         defer { directory.remove() }
         let previous = try readBack(first(), directory)
@@ -65,6 +72,7 @@ import TestSupport
         #expect(!previous.baselineIsDecoded, "the previous baseline was decoded to write the next one")
         var slow = next
         slow.baseline = next.baseline   // a baseline given whole is sorted and written the slow way
+        slow.steps = next.steps         // steps given whole are written record by record
         #expect(fast == slow.bytes(privately: Self.privately))
         // And the way a generation on top of one made in this process (no file records) writes it.
         let inMemory = oneServiceChanged(on: first())
@@ -104,11 +112,16 @@ import TestSupport
             #expect(oneServiceChanged(on: previous).bytes(privately: Self.privately)
                     == oneServiceChanged(on: first(extraBaseline: [awkward])).bytes(privately: Self.privately), "\(awkward.subject)")
         }
-        // An earlier release's file: baseline records out of order, between changes.
+        // An earlier release's file: baseline records out of order, between changes, and a secret kept in
+        // place (before private values): the new generation, repeating the record, keeps it privately.
         let body = """
             format\t2
             generation\t1
             created\tx
+            step\tfiles\tfile
+            desired\t/etc/k.conf\t=secret inline
+            desired\t/etc/plain\t=plain
+            desired\t/etc/was-private\t@0123
             change\tipvs\tservice fwmark 1\t!\t=wrr
             baseline\tipvs service fwmark 1\t!
             change\tsysctl\tnet/ipv4/ip_forward\t=0\t=1
@@ -116,14 +129,18 @@ import TestSupport
             baseline\taddress eth0 192.0.2.10/32\t!
 
             """
-        let earlier = try Generation(bytes: Array((body + "end\t\(Checksum.fnv1a64(Array(body.utf8)))\n").utf8))
+        let earlier = try Generation(bytes: Array((body + "end\t\(Checksum.fnv1a64(Array(body.utf8)))\n").utf8), resolve: { _ in "public now" })
         let states: [String: String?] = ["sysctl net/ipv4/ip_forward": .some("0"), "address eth0 192.0.2.10/32": String?.none]
         #expect(earlier.baselineStates(of: ["sysctl net/ipv4/ip_forward", "address eth0 192.0.2.10/32", "ipvs x"]) == states)
-        let next = Generation(number: 2, created: "y", spec: "", summary: "", steps: [],
+        #expect(earlier.steps.count == 1)
+        let next = Generation(number: 2, created: "y", spec: "", summary: "", steps: earlier.steps,
                               changes: [Change(kind: "ipvs", subject: "server fwmark 1 198.18.0.1:0", before: nil, after: "dr")], previous: earlier)
         var slow = next
         slow.baseline = next.baseline
+        slow.steps = next.steps
         #expect(next.bytes(privately: Self.privately) == slow.bytes(privately: Self.privately))
+        #expect(String(decoding: next.bytes(privately: Self.privately), as: UTF8.self)
+            .contains("desired\t/etc/k.conf\t@\(GenerationStore.privateName("secret inline"))\ndesired\t/etc/plain\t=plain\ndesired\t/etc/was-private\t=public now\n"))
         #expect(Array(next.text.utf8).count > 0 && next.text.contains("baseline\taddress eth0 192.0.2.10/32\t!\nbaseline\tipvs server fwmark 1 198.18.0.1:0\t!\nbaseline\tipvs service fwmark 1\t!\nbaseline\tsysctl net/ipv4/ip_forward\t=0\n"))
     }
 }
