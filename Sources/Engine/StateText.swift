@@ -283,6 +283,20 @@ struct StateTextWriter {
         text.withUTF8 { utf8 in
             guard let base = utf8.baseAddress else { return }
             let count = utf8.count
+            // A long text whose only escapes are newlines (the spec: one every 70 bytes) goes from
+            // newline to newline with memchr.
+            if count >= 256 && memchr(base, 9, count) == nil && memchr(base, 13, count) == nil && memchr(base, 92, count) == nil {
+                var start = 0
+                while let found = memchr(base + start, 10, count - start) {
+                    let newline = base.distance(to: found.assumingMemoryBound(to: UInt8.self))
+                    bytes.append(contentsOf: UnsafeBufferPointer(start: base + start, count: newline - start))
+                    bytes.append(92)
+                    bytes.append(UInt8(ascii: "n"))
+                    start = newline + 1
+                }
+                bytes.append(contentsOf: UnsafeBufferPointer(start: base + start, count: count - start))
+                return
+            }
             var start = 0, index = 0
             while index < count {
                 if index + 8 <= count && !Self.mayHoldEscaped(UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self)) {
