@@ -15,7 +15,7 @@ public struct Generation: Sendable {
     public var summary: String
     public var steps: [DesiredStep] {
         get { stepsSection.value.steps }
-        set { stepsSection = LazySection(StepsRead(steps: newValue)); carriedSteps = nil }
+        set { stepsSection = LazySection(StepsRead(steps: newValue)); carriedSteps = nil; fileBytes = nil }
     }
     public var changes: [Change] {
         get { changesSection.value }
@@ -27,7 +27,7 @@ public struct Generation: Sendable {
     /// before the first such change. Carried forward so a run reads only the current generation.
     public var baseline: [String: String?] {
         get { baselineSection.value }
-        set { baselineSection = LazySection(newValue); carried = nil }
+        set { baselineSection = LazySection(newValue); carried = nil; baselineRecords = nil }
     }
     /// When it was rolled back; nil while it is in force.
     public var rolledBack: String?

@@ -143,4 +143,17 @@ import TestSupport
             .contains("desired\t/etc/k.conf\t@\(GenerationStore.privateName("secret inline"))\ndesired\t/etc/plain\t=plain\ndesired\t/etc/was-private\t=public now\n"))
         #expect(Array(next.text.utf8).count > 0 && next.text.contains("baseline\taddress eth0 192.0.2.10/32\t!\nbaseline\tipvs server fwmark 1 198.18.0.1:0\t!\nbaseline\tipvs service fwmark 1\t!\nbaseline\tsysctl net/ipv4/ip_forward\t=0\n"))
     }
+
+    /// A baseline or steps set on a generation after it was read replace what its file had: the next
+    /// generation carries forward what was set.
+    @Test func whatIsSetAfterReadingIsWhatTheNextGenerationCarries() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        var previous = try readBack(first(), directory)
+        previous.baseline = ["ipvs x": .some("y")]
+        previous.steps = [DesiredStep(name: "only", kind: "ipvs", desired: [Desired(subject: "service fwmark 1", state: "wrr")])]
+        let next = Generation(number: 2, created: "z", spec: "", summary: "", steps: previous.steps, changes: [], previous: previous)
+        let text = String(decoding: next.bytes(privately: Self.privately), as: UTF8.self)
+        #expect(text.contains("step\tonly\tipvs\ndesired\tservice fwmark 1\t=wrr\nbaseline\tipvs x\t=y\nend\t"), "\(text)")
+    }
 }
