@@ -14,8 +14,8 @@ public struct Generation: Sendable {
     }
     public var summary: String
     public var steps: [DesiredStep] {
-        get { stepsSection.value }
-        set { stepsSection = LazySection(newValue) }
+        get { stepsSection.value.steps }
+        set { stepsSection = LazySection(StepsRead(steps: newValue)); carriedSteps = nil; fileBytes = nil }
     }
     public var changes: [Change] {
         get { changesSection.value }
@@ -27,7 +27,7 @@ public struct Generation: Sendable {
     /// before the first such change. Carried forward so a run reads only the current generation.
     public var baseline: [String: String?] {
         get { baselineSection.value }
-        set { baselineSection = LazySection(newValue) }
+        set { baselineSection = LazySection(newValue); carried = nil; baselineRecords = nil }
     }
     /// When it was rolled back; nil while it is in force.
     public var rolledBack: String?
@@ -43,9 +43,20 @@ public struct Generation: Sendable {
     var baselineIsDecoded: Bool { baselineSection.isDecoded }
     /// Read from a file, these four are decoded when first asked for (see `LazySection`).
     private var specSection: LazySection<String>
-    private var stepsSection: LazySection<[DesiredStep]>
+    private var stepsSection: LazySection<StepsRead>
+    /// Read from a file: the file's bytes, for the next generation to copy the records it repeats.
+    private var fileBytes: [UInt8]?
+    /// A new generation on top of one read from a file: that one's bytes and steps (with where each
+    /// desired record stands in its file), so records equal to it are copied instead of escaped again.
+    private var carriedSteps: (bytes: [UInt8], read: LazySection<StepsRead>)?
     private var changesSection: LazySection<[Change]>
     private var baselineSection: LazySection<[String: String?]>
+    /// Read from a file: its baseline records as they are there, for `baselineStates` and for the next
+    /// generation to carry forward.
+    private var baselineRecords: BaselineRecords?
+    /// A new generation on top of one read from a file: that file's baseline records and the keys this
+    /// one adds (first change of each wins), written as a merge instead of the whole table sorted again.
+    private var carried: (previous: BaselineRecords, additions: [(key: String, before: String?)])?
 
     /// A new generation on top of `previous` (the one in force, if any).
     public init(number: Int, created: String, spec: String, summary: String, steps: [DesiredStep],
@@ -53,16 +64,49 @@ public struct Generation: Sendable {
         self.number = number
         self.created = created
         self.summary = summary
-        stepsSection = LazySection(steps)
-        var baseline = previous?.baseline ?? [:]
-        for change in changes {
-            let key = Planner.key(change.kind, change.subject)
-            if baseline[key] == nil { baseline[key] = .some(change.before) }
+        stepsSection = LazySection(StepsRead(steps: steps))
+        if let previous, let bytes = previous.fileBytes, previous.stepsSection.isDecoded {
+            carriedSteps = (bytes, previous.stepsSection)
         }
         specSection = LazySection(spec)
         changesSection = LazySection(changes)
         changeCount = changes.count
-        baselineSection = LazySection(baseline)
+        guard let previous, let records = previous.baselineRecords else {
+            var baseline = previous?.baseline ?? [:]
+            for change in changes {
+                let key = Planner.key(change.kind, change.subject)
+                if baseline[key] == nil { baseline[key] = .some(change.before) }
+            }
+            baselineSection = LazySection(baseline)
+            return
+        }
+        // The previous baseline stays as its file has it; only the keys it lacks are added. Which it
+        // lacks is found without decoding it when the changes are few (one service changed).
+        var keys: [String] = [], seen = Set<String>(), befores: [String?] = []
+        for change in changes {
+            let key = Planner.key(change.kind, change.subject)
+            guard seen.insert(key).inserted else { continue }
+            keys.append(key)
+            befores.append(change.before)
+        }
+        let present: Set<String> = keys.count <= 64 ? Set(records.states(of: keys).keys)
+                                                    : Set(keys.filter { previous.baseline[$0] != nil })
+        let additions = zip(keys, befores).filter { !present.contains($0.0) }.map { (key: $0.0, before: $0.1) }
+        carried = (records, additions)
+        let previousSection = previous.baselineSection
+        baselineSection = LazySection {
+            var baseline = previousSection.value
+            for (key, before) in additions { baseline[key] = .some(before) }
+            return baseline
+        }
+    }
+
+    /// The baseline states of those of `keys` that have one (as `baseline` has them): read from a
+    /// file, a few are found there without decoding the whole baseline.
+    public func baselineStates(of keys: [String]) -> [String: String?] {
+        if let baselineRecords, !baselineSection.isDecoded { return baselineRecords.states(of: keys) }
+        let all = baseline
+        return Dictionary(keys.compactMap { key in all[key].map { (key, $0) } }, uniquingKeysWith: { first, _ in first })
     }
 
     public var isApplied: Bool { rolledBack == nil }
@@ -90,23 +134,97 @@ public struct Generation: Sendable {
         } else {
             out.record("spec"); out.field(spec); out.endRecord()
         }
-        for step in steps {
+        let previous = carriedSteps.map { ($0.bytes, $0.read.value) }
+        var firstLine = 0   // of the previous generation's step at the same index
+        for (index, step) in steps.enumerated() {
             out.record("step"); out.field(step.name); out.field(step.kind); out.endRecord()
-            for desired in step.desired {
+            func fresh(_ desired: Desired) throws {
                 out.record("desired"); out.field(desired.subject); try value(step.kind, desired.state); out.endRecord()
             }
+            guard let (bytes, read) = previous, index < read.steps.count, read.steps[index].name == step.name,
+                  read.steps[index].kind == step.kind, read.desiredLines.count >= firstLine + read.steps[index].desired.count else {
+                for desired in step.desired { try fresh(desired) }
+                firstLine += previous.map { index < $0.1.steps.count ? $0.1.steps[index].desired.count : 0 } ?? 0
+                continue
+            }
+            let old = read.steps[index].desired
+            try bytes.withUnsafeBufferPointer { buffer in
+                // Runs of records equal to the previous step's, at the same places, are copied whole.
+                var run: Range<Int>?
+                func flush() {
+                    if let copied = run { out.plain(UnsafeBufferPointer(rebasing: buffer[copied])) }
+                    run = nil
+                }
+                for (place, desired) in step.desired.enumerated() {
+                    guard place < old.count, old[place] == desired else { flush(); try fresh(desired); continue }
+                    let line = read.desiredLines[firstLine + place]
+                    // The state field as it would be written now: `!`, `=…` or the `@REFERENCE` privately gives.
+                    let stateStart = (buffer[..<(line.upperBound - 1)].lastIndex(of: 9) ?? line.lowerBound) + 1
+                    let same: Bool
+                    if let state = desired.state {
+                        if let reference = try privately(step.kind, state) {
+                            same = buffer[stateStart..<(line.upperBound - 1)].elementsEqual(reference.utf8)
+                        } else {
+                            same = buffer[stateStart] == UInt8(ascii: "=")
+                        }
+                    } else {
+                        same = true
+                    }
+                    guard same else { flush(); try fresh(desired); continue }
+                    if let current = run, current.upperBound == line.lowerBound { run = current.lowerBound..<line.upperBound } else { flush(); run = line }
+                }
+                flush()
+            }
+            firstLine += old.count
         }
         for change in changes {
             out.record("change"); out.field(change.kind); out.field(change.subject)
             try value(change.kind, change.before); try value(change.kind, change.after); out.endRecord()
         }
-        for (key, before) in baseline.sorted(by: { $0.key < $1.key }) {
+        func baselineRecord(_ key: String, _ before: String?) throws {
             let kind = String(Substring(key.utf8.prefix { $0 != UInt8(ascii: " ") }))
             out.record("baseline"); out.field(key); try value(kind, before); out.endRecord()
+        }
+        let merged = try carried.map { try Self.merge($0.previous, $0.additions, copy: { out.plain($0) }, record: baselineRecord) } ?? false
+        if !merged {
+            for (key, before) in baseline.sorted(by: { $0.key < $1.key }) { try baselineRecord(key, before) }
         }
         let checksum = Checksum.fnv1a64(out.bytes[...])
         out.record("end"); out.plainField(checksum); out.endRecord()
         return out.bytes
+    }
+
+    /// Writes the previous file's baseline records with `additions` merged in, in key order: what sorting
+    /// the whole merged baseline writes, without sorting it. A record whose state is absent (`!`, every
+    /// subject lvs-node added) is copied as it is; any other is written again through `record`, so
+    /// private values go where they go today. When the records are not as this
+    /// release writes them (`BaselineRecords.sortedLines`) or a key added would not sort by its bytes: false, nothing written.
+    private static func merge(_ previous: BaselineRecords, _ additions: [(key: String, before: String?)],
+                              copy: (UnsafeBufferPointer<UInt8>) -> Void, record: (String, String?) throws -> Void) rethrows -> Bool {
+        var added = additions.map { (key: Array($0.key.utf8), before: $0.before) }
+        guard added.allSatisfy({ $0.key.withUnsafeBufferPointer(BaselineRecords.sortsAsText) }), let lines = previous.sortedLines() else { return false }
+        added.sort { $0.key.lexicographicallyPrecedes($1.key) }
+        var next = 0
+        try previous.bytes.withUnsafeBufferPointer { buffer in
+            func addUpTo(_ key: Range<Int>?) throws {
+                while next < added.count, key.map({ old in added[next].key.withUnsafeBufferPointer { BaselineRecords.compare($0, UnsafeBufferPointer(rebasing: buffer[old])) < 0 } }) ?? true {
+                    try record(String(decoding: added[next].key, as: UTF8.self), added[next].before)
+                    next += 1
+                }
+            }
+            for (line, key) in lines {
+                try addUpTo(key)
+                if line.count >= 3 && buffer[line.upperBound - 3] == 9 && buffer[line.upperBound - 2] == UInt8(ascii: "!") {
+                    copy(UnsafeBufferPointer(rebasing: buffer[line]))
+                } else {
+                    var before: String?
+                    StateText.scan(previous.bytes[line]) { before = $0.checkedOptional(2, references: previous.references) }
+                    try record(String(decoding: UnsafeBufferPointer(rebasing: buffer[key]), as: UTF8.self), before)
+                }
+            }
+            try addUpTo(nil)
+        }
+        return true
     }
 
     /// Generations written before the `format`/`end` records (format 1) are read without a checksum.
@@ -204,9 +322,10 @@ public struct Generation: Sendable {
             specSection = LazySection("")
         }
         stepsSection = LazySection { [references, stepLines, stepCount, desiredCount] in
-            var steps: [DesiredStep] = []
-            guard let stepLines else { return steps }
-            steps.reserveCapacity(stepCount)
+            var read = StepsRead(steps: [])
+            guard let stepLines else { return read }
+            read.steps.reserveCapacity(stepCount)
+            read.desiredLines.reserveCapacity(desiredCount)
             // Each step's desired states are gathered apart and put in once: appending to the step
             // inside the array would copy its list on every append.
             var desired: [Desired] = []
@@ -214,14 +333,16 @@ public struct Generation: Sendable {
             StateText.scan(bytes[stepLines]) { record in
                 if record.count == 3 && record.field(0, is: "desired") {
                     desired.append(Desired(subject: record.string(1), state: record.checkedOptional(2, references: references)))
+                    read.desiredLines.append(record.line)
                 } else if record.count == 3 && record.field(0, is: "step") {
-                    if !steps.isEmpty { steps[steps.count - 1].desired = desired; desired = [] }
-                    steps.append(DesiredStep(name: record.string(1), kind: record.string(2), desired: []))
+                    if !read.steps.isEmpty { read.steps[read.steps.count - 1].desired = desired; desired = [] }
+                    read.steps.append(DesiredStep(name: record.string(1), kind: record.string(2), desired: []))
                 }
             }
-            if !steps.isEmpty { steps[steps.count - 1].desired = desired }
-            return steps
+            if !read.steps.isEmpty { read.steps[read.steps.count - 1].desired = desired }
+            return read
         }
+        fileBytes = bytes
         changesSection = LazySection { [references, changeLines, changeCount] in
             var changes: [Change] = []
             guard let changeLines else { return changes }
@@ -234,17 +355,17 @@ public struct Generation: Sendable {
             }
             return changes
         }
-        baselineSection = LazySection { [references, baselineLines, baselineCount] in
-            var baseline: [String: String?] = [:]
-            guard let baselineLines else { return baseline }
-            baseline.reserveCapacity(baselineCount)
-            StateText.scan(bytes[baselineLines]) { record in
-                guard record.count == 3 && record.field(0, is: "baseline") else { return }
-                baseline[record.string(1)] = .some(record.checkedOptional(2, references: references))
-            }
-            return baseline
-        }
+        let baselineRecords = BaselineRecords(bytes: bytes, lines: baselineLines, count: baselineCount, references: references)
+        self.baselineRecords = baselineRecords
+        baselineSection = LazySection { baselineRecords.all() }
     }
+}
+
+/// A generation's steps and, read from a file, where each desired record's line stands in it (in the
+/// order of the steps' desired states).
+struct StepsRead: Sendable {
+    var steps: [DesiredStep]
+    var desiredLines: [Range<Int>] = []
 }
 
 /// What is wrong with a generation record.

@@ -47,6 +47,17 @@ public enum Planner {
     /// first use (`LazySection`), and a run that keeps every subject (a no-op) never looks in it.
     public static func plan(_ steps: [DesiredStep], previous: [DesiredStep], baseline: @autoclosure () -> [String: String?],
                             drivers: Drivers) throws -> Plan {
+        try plan(steps, previous: previous, priorStates: { keys in
+            let all = baseline()
+            return Dictionary(keys.compactMap { key in all[key].map { (key, $0) } }, uniquingKeysWith: { first, _ in first })
+        }, drivers: drivers)
+    }
+
+    /// The same with the baseline asked only for the keys (`Planner.key`) of the subjects released:
+    /// `priorStates(keys)` gives those of them that have a baseline record (`Generation.baselineStates`
+    /// finds a few in the file without decoding a director's whole table). Not called when none is released.
+    public static func plan(_ steps: [DesiredStep], previous: [DesiredStep], priorStates: ([String]) -> [String: String?],
+                            drivers: Drivers) throws -> Plan {
         // Kind and subject as a pair, not joined into one String: a thousand VIPs, a thousand Strings fewer.
         struct Owned: Hashable { let kind: String, subject: String }
         var seen = Set<Owned>(minimumCapacity: steps.reduce(0) { $0 + $1.desired.count })
@@ -56,16 +67,14 @@ public enum Planner {
                 throw EngineError.duplicateSubject(step.kind, desired.subject)
             }
         }
-        var priorStates: [String: String?]?
-        for old in previous {
-            let leaving = old.desired.filter { !seen.contains(Owned(kind: old.kind, subject: $0.subject)) }
-            guard !leaving.isEmpty else { continue }
-            if priorStates == nil { priorStates = baseline() }
-            let released = leaving
-                .compactMap { desired -> Desired? in
-                    guard let prior = priorStates?[key(old.kind, desired.subject)] else { return nil }
-                    return Desired(subject: desired.subject, state: prior)
-                }
+        let leaving = previous.map { old in old.desired.filter { !seen.contains(Owned(kind: old.kind, subject: $0.subject)) } }
+        let keys = zip(previous, leaving).flatMap { old, gone in gone.map { key(old.kind, $0.subject) } }
+        let prior = keys.isEmpty ? [:] : priorStates(keys)
+        for (old, gone) in zip(previous, leaving) where !gone.isEmpty {
+            let released = gone.compactMap { desired -> Desired? in
+                guard let state = prior[key(old.kind, desired.subject)] else { return nil }
+                return Desired(subject: desired.subject, state: state)
+            }
             guard !released.isEmpty else { continue }
             if let index = resolved.firstIndex(where: { $0.name == old.name && $0.kind == old.kind }) {
                 resolved[index].desired += released

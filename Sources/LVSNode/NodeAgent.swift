@@ -402,7 +402,8 @@ public struct NodeAgent {
         var builder = StepBuilder(spec: spec, previous: previous, host: host.view, renderer: environment.templateRenderer, context: context)
         builder.baseline = { current?.baseline ?? [:] }   // decoded only if a real server leaves
         let steps = try builder.desiredSteps(for: role)
-        let plan = try Planner.plan(steps, previous: previous, baseline: current?.baseline ?? [:], drivers: host.drivers)
+        // The baseline states of released subjects only: one real server leaving looks up one key.
+        let plan = try Planner.plan(steps, previous: previous, priorStates: { current?.baselineStates(of: $0) ?? [:] }, drivers: host.drivers)
         if let missing = SysctlDriver.missing(in: plan) { throw missing }
         return (plan, steps)
     }

@@ -7,95 +7,108 @@ enum SpecYAML {
     static let maskedSecret = "********"
 
     static func text(_ spec: NodeSpec, maskingSecrets: Bool) -> String {
-        // Role and mode are identifiers (letters, digits, - and _): plain scalars.
-        var out: [String] = ["role: \(spec.role)", "mode: \(spec.mode)"]
-        if !spec.vips.isEmpty { out.append("vips: [\(spec.vips.map { quoted($0.description) }.joined(separator: ", "))]") }
-        if let gateway = spec.gateway { out.append("gateway: \(quoted(gateway.description))") }
-        if let mss = spec.tunnelMSS { out.append("tun: {mss: \(mss)}") }
-        if !spec.addresses.isEmpty {
-            out.append("addresses:")
-            out += spec.addresses.map { "  - {interface: \(quoted($0.interface)), address: \(quoted($0.cidr))}" }
-        }
-        if !spec.routes.isEmpty {
-            out.append("routes:")
-            out += spec.routes.map { "  - {to: \(quoted($0.destination)), via: \(quoted($0.via.description))}" }
-        }
-        if spec.ipv6Forwarding { out.append("ipv6-forwarding: true") }
-        if let interface = spec.interface { out.append("interface: \(quoted(interface))") }
-        if let ipvs = spec.ipvs { out += lines(ipvs) }
-        if let ha = spec.ha { out += lines(ha, maskingSecrets: maskingSecrets) }
-        out += ["persist: \(spec.persist.rawValue)", "init: \(spec.initSystem.rawValue)"]
-        return out.joined(separator: "\n") + "\n"
+        String(decoding: bytes(spec, maskingSecrets: maskingSecrets), as: UTF8.self)
     }
 
-    private static func lines(_ ipvs: IPVSSpec) -> [String] {
-        var out: [String] = []
-        if !ipvs.services.isEmpty { out.append("services:") }
-        for service in ipvs.services { out += lines(service) }
+    /// The same text as bytes, written in place: a director's table is tens of thousands of lines.
+    static func bytes(_ spec: NodeSpec, maskingSecrets: Bool) -> [UInt8] {
+        let servers = spec.ipvs?.services.reduce(0) { $0 + $1.realServers.count } ?? 0
+        var out = YAMLTextWriter(capacity: 1024 + 80 * servers + 160 * (spec.ipvs?.services.count ?? 0) + 64 * spec.vips.count)
+        // Role and mode are identifiers (letters, digits, - and _): plain scalars.
+        out.line("role: \(spec.role)")
+        out.line("mode: \(spec.mode)")
+        if !spec.vips.isEmpty {
+            out.write("vips: [")
+            for (index, vip) in spec.vips.enumerated() {
+                if index > 0 { out.write(", ") }
+                out.quoted(vip)
+            }
+            out.write("]")
+            out.newline()
+        }
+        if let gateway = spec.gateway { out.line("gateway: \(quoted(gateway.description))") }
+        if let mss = spec.tunnelMSS { out.line("tun: {mss: \(mss)}") }
+        if !spec.addresses.isEmpty {
+            out.line("addresses:")
+            for address in spec.addresses { out.line("  - {interface: \(quoted(address.interface)), address: \(quoted(address.cidr))}") }
+        }
+        if !spec.routes.isEmpty {
+            out.line("routes:")
+            for route in spec.routes { out.line("  - {to: \(quoted(route.destination)), via: \(quoted(route.via.description))}") }
+        }
+        if spec.ipv6Forwarding { out.line("ipv6-forwarding: true") }
+        if let interface = spec.interface { out.line("interface: \(quoted(interface))") }
+        if let ipvs = spec.ipvs { write(ipvs, into: &out) }
+        if let ha = spec.ha { for line in lines(ha, maskingSecrets: maskingSecrets) { out.line(line) } }
+        out.line("persist: \(spec.persist.rawValue)")
+        out.line("init: \(spec.initSystem.rawValue)")
+        return out.bytes
+    }
+
+    private static func write(_ ipvs: IPVSSpec, into out: inout YAMLTextWriter) {
+        if !ipvs.services.isEmpty { out.line("services:") }
+        for service in ipvs.services { write(service, into: &out) }
         if let timeouts = ipvs.timeouts {
             // The reader keeps 0 for a timeout left out, and 0 cannot be written back (1 and up).
             let given = [("tcp", timeouts.tcp), ("tcpfin", timeouts.tcpFin), ("udp", timeouts.udp)].filter { $0.1 > 0 }
-            out.append("timeouts: {\(given.map { "\($0.0): \($0.1)" }.joined(separator: ", "))}")
+            out.line("timeouts: {\(given.map { "\($0.0): \($0.1)" }.joined(separator: ", "))}")
         }
-        if ipvs.ownsTable { out.append("owns-table: true") }
-        if ipvs.drainSeconds > 0 { out.append("drain: \(ipvs.drainSeconds)") }
+        if ipvs.ownsTable { out.line("owns-table: true") }
+        if ipvs.drainSeconds > 0 { out.line("drain: \(ipvs.drainSeconds)") }
         if ipvs.kernel != KernelSettings() {
-            out.append("kernel:")
-            if let bits = ipvs.kernel.connTabBits { out.append("  conn-tab-bits: \(bits)") }
+            out.line("kernel:")
+            if let bits = ipvs.kernel.connTabBits { out.line("  conn-tab-bits: \(bits)") }
             if !ipvs.kernel.sysctls.isEmpty {
-                out.append("  sysctls:")
-                out += ipvs.kernel.sysctls.sorted { $0.key < $1.key }.map { "    \($0.key): \($0.value)" }
+                out.line("  sysctls:")
+                for (key, value) in ipvs.kernel.sysctls.sorted(by: { $0.key < $1.key }) { out.line("    \(key): \(value)") }
             }
         }
-        return out
     }
 
-    private static func lines(_ service: VirtualService) -> [String] {
-        var out: [String] = []
+    private static func write(_ service: VirtualService, into out: inout YAMLTextWriter) {
         switch service.match {
         case .address(let proto, let vip, let port):
-            out += ["  - protocol: \(proto.rawValue)", "    vip: \(quoted(vip.description))", "    port: \(port)"]
+            out.write("  - protocol: "); out.write(proto.rawValue); out.newline()
+            out.write("    vip: "); out.quoted(vip); out.newline()
+            out.write("    port: "); out.write(port); out.newline()
         case .firewallMark(let mark, let rule):
-            out.append("  - fwmark: \(mark)")
+            out.write("  - fwmark: "); out.write(mark); out.newline()
             if let rule {
-                out += ["    protocol: \(rule.proto.rawValue)", "    vip: \(quoted(rule.vip.description))",
-                        "    ports: [\(rule.ports.map(String.init).joined(separator: ", "))]"]
+                out.line("    protocol: \(rule.proto.rawValue)")
+                out.line("    vip: \(quoted(rule.vip.description))")
+                out.line("    ports: [\(rule.ports.map(String.init).joined(separator: ", "))]")
             }
         }
-        out.append("    scheduler: \(quoted(service.scheduler))")
-        if !service.flags.isEmpty { out.append("    flags: [\(service.flags.map(quoted).joined(separator: ", "))]") }
-        if let persistence = service.persistence { out.append("    persistence: \(persistence)") }
-        if let netmask = service.netmask { out.append("    netmask: \(quoted(netmask))") }
-        if let check = service.check { out.append("    check: \(flow(check))") }
-        out += lines(service.health)
-        if !service.realServers.isEmpty { out.append("    real-servers:") }
+        out.write("    scheduler: "); out.quoted(service.scheduler); out.newline()
+        if !service.flags.isEmpty { out.line("    flags: [\(service.flags.map(quoted).joined(separator: ", "))]") }
+        if let persistence = service.persistence { out.line("    persistence: \(persistence)") }
+        if let netmask = service.netmask { out.line("    netmask: \(quoted(netmask))") }
+        if let check = service.check { out.line("    check: \(flow(check))") }
+        write(service.health, into: &out)
+        if !service.realServers.isEmpty { out.line("    real-servers:") }
         for server in service.realServers {
-            // One String appended in place per real server, not a list of fields joined: a director's
-            // table has tens of thousands, and this text goes into every generation.
-            var line = "      - {address: "
-            line += quoted(server.address.description)
-            line += ", port: "
-            line += String(server.port)
-            line += ", forward: "
-            line += server.forwarding.rawValue
-            line += ", weight: "
-            line += String(server.weight)
-            if server.upperThreshold > 0 { line += ", upper-threshold: "; line += String(server.upperThreshold) }
-            if server.lowerThreshold > 0 { line += ", lower-threshold: "; line += String(server.lowerThreshold) }
-            if let check = server.check { line += ", check: "; line += flow(check) }
-            line += "}"
-            out.append(line)
+            // Written in place, field by field: a director's table has tens of thousands of real
+            // servers, and this text goes into every generation.
+            out.write("      - {address: "); out.quoted(server.address)
+            out.write(", port: "); out.write(server.port)
+            out.write(", forward: "); out.write(server.forwarding.rawValue)
+            out.write(", weight: "); out.write(server.weight)
+            if server.upperThreshold > 0 { out.write(", upper-threshold: "); out.write(server.upperThreshold) }
+            if server.lowerThreshold > 0 { out.write(", lower-threshold: "); out.write(server.lowerThreshold) }
+            if let check = server.check { out.write(", check: "); out.write(flow(check)) }
+            out.write("}")
+            out.newline()
         }
-        return out
     }
 
-    private static func lines(_ health: HealthPolicy) -> [String] {
-        var out = ["    alpha: \(health.alpha)", "    inhibit-on-failure: \(health.inhibitOnFailure)"]
+    private static func write(_ health: HealthPolicy, into out: inout YAMLTextWriter) {
+        out.write("    alpha: "); out.write(health.alpha ? "true" : "false"); out.newline()
+        out.write("    inhibit-on-failure: "); out.write(health.inhibitOnFailure ? "true" : "false"); out.newline()
         if let sorry = health.sorryServer {
-            out += ["    quorum: \(health.quorum)", "    hysteresis: \(health.hysteresis)",
-                    "    sorry-server: {address: \(quoted(sorry.address.description)), port: \(sorry.port), forward: \(sorry.forwarding.rawValue)}"]
+            out.line("    quorum: \(health.quorum)")
+            out.line("    hysteresis: \(health.hysteresis)")
+            out.line("    sorry-server: {address: \(quoted(sorry.address.description)), port: \(sorry.port), forward: \(sorry.forwarding.rawValue)}")
         }
-        return out
     }
 
     private static func flow(_ check: HealthCheck) -> String {
@@ -139,13 +152,16 @@ enum SpecYAML {
         return out
     }
 
+    /// Printable ASCII without `"` or `\\`: quoted as it is.
+    static func isPlainPrintable(_ text: String) -> Bool {
+        text.utf8.allSatisfy { $0 >= 0x20 && $0 < 0x7f && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }
+    }
+
     /// A YAML double-quoted scalar: `"` and `\` escaped, every control character and DEL as `\xNN`.
     static func quoted(_ text: String) -> String {
         // Nearly every value (an address, a name) is printable ASCII without `"` or `\`: quoted as it is,
         // without a walk over its scalars (a thousand VIPs, a thousand values).
-        if text.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7f && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }) {
-            return "\"" + text + "\""
-        }
+        if isPlainPrintable(text) { return "\"" + text + "\"" }
         var out = "\""
         for scalar in text.unicodeScalars {
             switch scalar {

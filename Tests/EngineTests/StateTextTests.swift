@@ -21,7 +21,10 @@ import TestSupport
             }
         }
         for text in ["", "plain", "\n", "\t\r\n\\", "a\tb", "end\n", "\\start", "two\n\nnewlines", "é\n€\t😀",
-                     String(repeating: "services:\n  - {fwmark: 1}\n", count: 100)] {
+                     String(repeating: "services:\n  - {fwmark: 1}\n", count: 100), String(repeating: "abcdefg\\", count: 9),
+                     String(repeating: "a long line of a spec, without a tab: 70 bytes or so before the newline\n", count: 20),
+                     "\n" + String(repeating: "x", count: 300) + "\n\n", String(repeating: "y", count: 300)]
+                    + (0..<20).map { String(repeating: "x", count: $0) + "\t" + String(repeating: "y", count: 17 - min($0, 17)) + "é\\\r\n" } {
             var writer = StateTextWriter()
             writer.field(text)
             #expect(writer.bytes == byteByByte(text), "\(text.debugDescription)")
