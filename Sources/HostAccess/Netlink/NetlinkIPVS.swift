@@ -35,8 +35,7 @@ public final class NetlinkIPVS: IPVSControl {
 
     deinit { nl_socket_free(socket) }
 
-    /// One receive buffer for every exchange, two datagrams' room (a dump's are at most 32 KiB): a table
-    /// of a thousand services is a thousand dumps.
+    /// One receive buffer for every exchange: a table of a thousand services is a thousand dumps.
     private var receiveBuffer = [UInt8](repeating: 0, count: 1 << 18)
     private var serviceDump: [IPVSService]?
     private var destinationDump: [IPVSDestination]?
@@ -108,34 +107,18 @@ public final class NetlinkIPVS: IPVSControl {
         let isDump = (UInt16(bytes[6]) | UInt16(bytes[7]) << 8) & UInt16(NLM_F_DUMP) != 0
         var results: [T] = []
         let fd = nl_socket_get_fd(socket)
-        let half = receiveBuffer.count / 2
         while true {
-            // Two datagrams per call: a dump's last part, and the end the kernel queues while the first
-            // is read (IPVS ends a dump only on the reader's next read) — a thousand dumps, a thousand
-            // fewer system calls. After the first, recvmmsg does not wait (MSG_WAITFORONE).
-            let answers = try receiveBuffer.withUnsafeMutableBytes { raw -> [(values: [T], finished: Bool)] in
-                var vectors = [iovec(iov_base: raw.baseAddress, iov_len: half), iovec(iov_base: raw.baseAddress! + half, iov_len: half)]
-                return try vectors.withUnsafeMutableBufferPointer { vectors in
-                    var messages = (0..<2).map { index in
-                        lvs_mmsghdr(msg_hdr: msghdr(msg_name: nil, msg_namelen: 0, msg_iov: vectors.baseAddress! + index, msg_iovlen: 1,
-                                                msg_control: nil, msg_controllen: 0, msg_flags: 0), msg_len: 0)
-                    }
-                    let received = lvs_recvmmsg(fd, &messages, 2, Int32(MSG_WAITFORONE))
-                    if received < 0 {
-                        if errno == EINTR { return [] }
-                        throw HostError(operation: what, subject: subject, errno: errno)
-                    }
-                    return try (0..<Int(received)).map { index in
-                        let datagram = raw[(index * half)..<(index * half + min(Int(messages[index].msg_len), half))]
-                        return try IPVSMessages.replies(in: UnsafeMutableRawBufferPointer(rebasing: datagram), sequence: sequence,
-                                                        isDump: isDump, what: what, subject: subject, parse: parse)
-                    }
-                }
+            let count = recv(fd, &receiveBuffer, receiveBuffer.count, 0)
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw HostError(operation: what, subject: subject, errno: errno)
             }
-            for answer in answers {
-                results += answer.values
-                if answer.finished { return results }
+            let answer = try receiveBuffer.withUnsafeMutableBytes { raw in
+                try IPVSMessages.replies(in: UnsafeMutableRawBufferPointer(rebasing: raw[0..<count]), sequence: sequence, isDump: isDump,
+                                         what: what, subject: subject, parse: parse)
             }
+            results += answer.values
+            if answer.finished { return results }
         }
     }
 
