@@ -87,8 +87,12 @@ enum TemplateParser {
     /// `.` or dotted parts of letters, digits, `_` and `-` (every name lvs-node's values have).
     private static func parseName(_ content: ArraySlice<UInt8>, _ source: String,
                                   _ failure: (String) -> TemplateSyntaxError) throws(TemplateSyntaxError) -> Template.Name {
-        let trimmed = content.drop(while: isWhitespace).reversed().drop(while: isWhitespace).reversed()
-        let text = String(decoding: trimmed, as: UTF8.self)
+        // Trimmed by index: `reversed().drop(while:).reversed()` made the runtime build nested generic
+        // types by name, and check their conformances, on every run.
+        var lower = content.startIndex, upper = content.endIndex
+        while lower < upper, isWhitespace(content[lower]) { lower += 1 }
+        while upper > lower, isWhitespace(content[upper - 1]) { upper -= 1 }
+        let text = String(decoding: content[lower..<upper], as: UTF8.self)
         if text == "." { return Template.Name(parts: []) }
         let parts = text.split(separator: ".", omittingEmptySubsequences: false)
         let allowed = parts.allSatisfy { part in

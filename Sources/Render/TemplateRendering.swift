@@ -14,13 +14,13 @@ struct TemplateRendering {
             case .text(let text):
                 output += text
             case .variable(let name):
-                if let value = lookup(name) { output += String(describing: value) }
+                if let value = lookup(name) { output += Self.text(value) }
             case .section(let name, let inverted, let body):
                 let value = lookup(name)
                 if inverted {
                     if !Self.isTruthy(value) { render(body) }
-                } else if let list = value as? any TemplateList {
-                    for element in list.templateElements { render(body, within: element) }
+                } else if let elements = Self.elements(value) {
+                    for element in elements { render(body, within: element) }
                 } else if let value, Self.isTruthy(value) {
                     // `{{#flag}}` keeps the enclosing value on top; any other value becomes the top.
                     if value is Bool { render(body) } else { render(body, within: value) }
@@ -38,12 +38,30 @@ struct TemplateRendering {
     /// False, a missing value and an empty list render no section (and their inverted section);
     /// anything else, an empty string or zero included, does.
     private static func isTruthy(_ value: Any?) -> Bool {
-        switch value {
-        case nil: false
-        case let flag as Bool: flag
-        case let list as any TemplateList: !list.templateElements.isEmpty
-        default: true
-        }
+        guard let value else { return false }
+        if let flag = value as? Bool { return flag }
+        if let elements = elements(value) { return !elements.isEmpty }
+        return true
+    }
+
+    // Values are told apart by casts to the concrete types lvs-node builds first. A cast to a protocol
+    // (`as? any TemplateList`) makes the Swift runtime scan every conformance record in the binary the
+    // first time it meets each type: that was a sixth of the instructions of a small no-op run.
+
+    /// A list's elements; nil for any other value.
+    private static func elements(_ value: Any?) -> [Any]? {
+        guard let value, !isScalarOrObject(value) else { return nil }
+        return (value as? any TemplateList)?.templateElements
+    }
+
+    private static func isScalarOrObject(_ value: Any) -> Bool {
+        value is String || value is Bool || value is Int || value is [String: Any]
+    }
+
+    private static func text(_ value: Any) -> String {
+        if let text = value as? String { return text }
+        if let number = value as? Int { return String(number) }
+        return String(describing: value)
     }
 
     private func lookup(_ name: Template.Name) -> Any? {
@@ -60,9 +78,9 @@ struct TemplateRendering {
     }
 
     private static func child(_ name: String, of object: Any) -> Any? {
-        if let keyed = object as? any TemplateKeyed { return unwrapped(keyed.templateValue(name)) }
-        // Text, numbers, flags and lists have no named parts.
-        if object is String || object is Bool || object is any BinaryInteger || object is any TemplateList { return nil }
+        if let keyed = object as? [String: Any] { return unwrapped(keyed[name]) }
+        // Text, numbers and flags have no named parts; nor have lists (a Mirror of one has no labels).
+        if object is String || object is Bool || object is Int { return nil }
         guard let field = Mirror(reflecting: object).children.first(where: { $0.label == name }) else { return nil }
         return unwrapped(field.value)
     }
@@ -70,16 +88,14 @@ struct TemplateRendering {
     /// An optional inside `Any` (a struct's `String?` field, `Optional.none as Any`) as what it holds, or nil.
     private static func unwrapped(_ value: Any?) -> Any? {
         guard let value else { return nil }
+        // A cast to a concrete type takes what an optional holds (`String?` as String).
+        if let text = value as? String { return text }
+        if let flag = value as? Bool { return flag }
+        if let number = value as? Int { return number }
+        if let object = value as? [String: Any] { return object }
         if let optional = value as? any TemplateOptional { return unwrapped(optional.templateWrapped) }
         return value
     }
-}
-
-/// Values with named parts other than structs: `[String: …]` dictionaries.
-protocol TemplateKeyed { func templateValue(_ name: String) -> Any? }
-
-extension Dictionary: TemplateKeyed where Key == String {
-    func templateValue(_ name: String) -> Any? { self[name] }
 }
 
 /// Values a section repeats its body for: arrays.
