@@ -63,21 +63,40 @@ public struct IPAddress: Hashable, Sendable, CustomStringConvertible, Comparable
 
     public var description: String {
         if family == .v4 && bytes.count == 4 {
-            // inet_ntop's text, without its sprintf: written for every VIP of every run.
-            var out: [UInt8] = []
-            out.reserveCapacity(15)
-            for (position, byte) in bytes.enumerated() {
-                if position > 0 { out.append(UInt8(ascii: ".")) }
-                if byte >= 100 { out.append(48 + byte / 100) }
-                if byte >= 10 { out.append(48 + byte / 10 % 10) }
-                out.append(48 + byte % 10)
-            }
-            return String(decoding: out, as: UTF8.self)
+            // inet_ntop's text, without its sprintf and written in place: every VIP of every run.
+            return String(unsafeUninitializedCapacity: 15) { writeDottedQuad(into: $0) }
         }
         var buffer = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
         let af = family == .v4 ? AF_INET : AF_INET6
         bytes.withUnsafeBytes { _ = inet_ntop(af, $0.baseAddress, &buffer, socklen_t(buffer.count)) }
         return buffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+    }
+
+    /// `ADDRESS/PREFIX` (`198.18.0.1/32`), an IPv4 one in one allocation.
+    public func text(prefixLength: Int) -> String {
+        guard family == .v4 && bytes.count == 4, (0...32).contains(prefixLength) else { return description + "/" + String(prefixLength) }
+        return String(unsafeUninitializedCapacity: 19) { out in
+            var count = writeDottedQuad(into: out)
+            out[count] = UInt8(ascii: "/")
+            count += 1
+            if prefixLength >= 10 { out[count] = 48 + UInt8(prefixLength / 10 % 10); count += 1 }
+            out[count] = 48 + UInt8(prefixLength % 10)
+            return count + 1
+        }
+    }
+
+    /// The four bytes as `a.b.c.d` at the start of `out` (15 bytes at most); returns how many.
+    private func writeDottedQuad(into out: UnsafeMutableBufferPointer<UInt8>) -> Int {
+        var count = 0
+        for position in 0..<4 {
+            let byte = bytes[position]
+            if position > 0 { out[count] = UInt8(ascii: "."); count += 1 }
+            if byte >= 100 { out[count] = 48 + byte / 100; count += 1 }
+            if byte >= 10 { out[count] = 48 + byte / 10 % 10; count += 1 }
+            out[count] = 48 + byte % 10
+            count += 1
+        }
+        return count
     }
 
     /// The host prefix length: 32 or 128.

@@ -11,7 +11,20 @@ public final class AddressDriver: Driver {
 
     public init(_ control: AddressControl) { self.control = control }
 
-    public static func subject(device: String, cidr: String) -> String { device + " " + cidr }
+    /// In one allocation: made for every VIP and every address on the host, every run.
+    public static func subject(device: String, cidr: String) -> String {
+        var device = device, cidr = cidr
+        return device.withUTF8 { name in
+            cidr.withUTF8 { cidr in
+                String(unsafeUninitializedCapacity: name.count + 1 + cidr.count) { out in
+                    _ = out.initialize(fromContentsOf: name)
+                    out[name.count] = UInt8(ascii: " ")
+                    _ = UnsafeMutableBufferPointer(rebasing: out[(name.count + 1)...]).initialize(fromContentsOf: cidr)
+                    return name.count + 1 + cidr.count
+                }
+            }
+        }
+    }
 
     /// Reads every subject from one address dump.
     public func read(_ subjects: [String]) throws -> [String?] {

@@ -19,7 +19,7 @@ enum AddressStep {
         let device: String
         let address: IPAddress
         let prefixLength: Int
-        var cidr: String { address.description + "/" + String(prefixLength) }
+        var cidr: String { address.text(prefixLength: prefixLength) }
     }
 
     static func desired(_ step: Role.Step, spec: NodeSpec, previous: DesiredStep?, host: HostView) throws -> DesiredStep {
