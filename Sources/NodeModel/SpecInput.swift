@@ -2,10 +2,30 @@
 public struct SpecInput: Sendable {
     public struct Item: Sendable {
         public let text: String
-        public let location: String
+        private let place: Place
+
+        /// Where the value was given, as errors name it: `node.yaml line 4 (vips[3])` or a flag (`--vip`).
+        public var location: String {
+            switch place {
+            case .flag(let flag): flag
+            case .file(let value, let name, let index): "\(value.location) (\(index.map { "\(name)[\($0)]" } ?? name))"
+            }
+        }
+
+        private enum Place: Sendable {
+            case flag(String)
+            /// Spelled out only when asked for: a spec of a thousand VIPs asks for none.
+            case file(YAMLValue, name: String, index: Int?)
+        }
+
         public init(_ text: String, at location: String) {
             self.text = text
-            self.location = location
+            place = .flag(location)
+        }
+
+        init(_ text: String, in value: YAMLValue, name: String, index: Int? = nil) {
+            self.text = text
+            place = .file(value, name: name, index: index)
         }
     }
 
@@ -106,7 +126,10 @@ public struct SpecInput: Sendable {
     public static func fromYAML(_ document: YAMLValue) throws -> SpecInput {
         var input = SpecInput()
         input.source = document.source
-        func item(_ value: YAMLValue, _ name: String) throws -> Item { Item(try value.string(name), at: "\(value.location) (\(name))") }
+        func item(_ value: YAMLValue, _ name: String) throws -> Item { Item(try value.string(name), in: value, name: name) }
+        func listItem(_ value: YAMLValue, of list: String, _ index: Int) throws -> Item {
+            Item(try value.string("\(list)[\(index)]"), in: value, name: list, index: index)
+        }
         for (key, value) in try document.map("the node spec", allowed: yamlKeys) {
             switch key {
             case "role": input.role = try item(value, "role")
@@ -127,7 +150,7 @@ public struct SpecInput: Sendable {
                     input.mss = try item(setting, "tun.mss")
                 }
             case "vips":
-                input.vips = try value.list("vips").enumerated().map { index, entry in try item(entry, "vips[\(index)]") }
+                input.vips = try value.list("vips").enumerated().map { index, entry in try listItem(entry, of: "vips", index) }
             case "addresses":
                 input.addresses = try value.list("addresses").enumerated().map { index, entry in
                     let fields = try entry.map("addresses[\(index)]", allowed: ["interface", "address"])
@@ -319,14 +342,15 @@ public struct SpecInput: Sendable {
 
     private static func vips(_ items: [Item], _ errors: inout [SpecError]) -> [IPAddress] {
         var addresses: [IPAddress] = []
-        var firstSeen: [IPAddress: String] = [:]
-        for item in items {
+        var firstSeen: [IPAddress: Int] = [:]   // → index in items
+        firstSeen.reserveCapacity(items.count)
+        for (index, item) in items.enumerated() {
             guard let address = unicast(item, what: "a VIP", example: "192.0.2.10", &errors) else { continue }
             if let earlier = firstSeen[address] {
-                errors.append(SpecError(item.location, "VIP \(address) is listed twice (first at \(earlier)); list each VIP once"))
+                errors.append(SpecError(item.location, "VIP \(address) is listed twice (first at \(items[earlier].location)); list each VIP once"))
                 continue
             }
-            firstSeen[address] = item.location
+            firstSeen[address] = index
             addresses.append(address)
         }
         return addresses

@@ -132,6 +132,20 @@ import Testing
         }
     }
 
+    /// The first place is spelled out only when the second is refused (locations are no longer built
+    /// for every VIP): both must still name their line and index.
+    @Test func aVIPListedTwiceInTheFileNamesBothPlaces() {
+        #expect {
+            try SpecInput.fromYAML("role: realserver\nvips:\n  - 192.0.2.10\n  - 192.0.2.11\n  - 192.0.2.10\n", source: "node.yaml")
+                .resolve(with: catalog)
+        } throws: { error in
+            "\(error)".hasPrefix("node.yaml line 5 (vips[2]): VIP 192.0.2.10 is listed twice (first at node.yaml line 3 (vips[0])); list each VIP once")
+        }
+        #expect {
+            try SpecInput.fromYAML("role: realserver\nvips:\n  - [192.0.2.10]\n", source: "node.yaml")
+        } throws: { error in "\(error)" == "node.yaml line 3: vips[0] must be a single value, but this is a list" }
+    }
+
     @Test func brokenYAMLAndDuplicateKeysAreRefused() {
         #expect(throws: SpecError.self) { try SpecInput.fromYAML("role: [realserver\n", source: "node.yaml") }
         #expect {
