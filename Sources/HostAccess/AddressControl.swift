@@ -1,3 +1,5 @@
+import Glibc
+
 /// One address on one interface, as the kernel holds it.
 public struct InterfaceAddress: Hashable, Sendable {
     /// Device name, e.g. `lo`.
@@ -16,7 +18,10 @@ public struct InterfaceAddress: Hashable, Sendable {
     }
 
     /// On bytes: asked of every address of every dump, and Character search was a tenth of a large run.
-    public var isIPv6: Bool { address.utf8.contains(UInt8(ascii: ":")) }
+    public var isIPv6: Bool {
+        address.utf8.withContiguousStorageIfAvailable { !$0.isEmpty && memchr($0.baseAddress!, Int32(UInt8(ascii: ":")), $0.count) != nil }
+            ?? address.utf8.contains(UInt8(ascii: ":"))
+    }
     public var cidr: String { address + "/" + String(prefixLength) }
 }
 

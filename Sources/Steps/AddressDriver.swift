@@ -26,6 +26,30 @@ public final class AddressDriver: Driver {
         }
     }
 
+    /// The subject of an address on the host (`lo 198.18.0.1/32`), without its cidr text made first.
+    static func subject(of address: InterfaceAddress) -> String {
+        var device = address.interface, text = address.address
+        let prefix = address.prefixLength
+        guard (0...128).contains(prefix) else { return subject(device: device, cidr: address.cidr) }
+        return device.withUTF8 { name in
+            text.withUTF8 { text in
+                String(unsafeUninitializedCapacity: name.count + 1 + text.count + 4) { out in
+                    _ = out.initialize(fromContentsOf: name)
+                    out[name.count] = UInt8(ascii: " ")
+                    var count = name.count + 1
+                    _ = UnsafeMutableBufferPointer(rebasing: out[count...]).initialize(fromContentsOf: text)
+                    count += text.count
+                    out[count] = UInt8(ascii: "/")
+                    count += 1
+                    if prefix >= 100 { out[count] = 48 + UInt8(prefix / 100); count += 1 }
+                    if prefix >= 10 { out[count] = 48 + UInt8(prefix / 10 % 10); count += 1 }
+                    out[count] = 48 + UInt8(prefix % 10)
+                    return count + 1
+                }
+            }
+        }
+    }
+
     /// Reads every subject from one address dump.
     public func read(_ subjects: [String]) throws -> [String?] {
         let addresses = try control.addresses()
@@ -33,7 +57,7 @@ public final class AddressDriver: Driver {
         states.reserveCapacity(addresses.count)
         for address in addresses {
             let state = address.isIPv6 ? Self.presentWithoutLabel : (address.label ?? address.interface)
-            states[Self.subject(device: address.interface, cidr: address.cidr)] = state
+            states[Self.subject(of: address)] = state
         }
         return subjects.map { states[$0] }
     }

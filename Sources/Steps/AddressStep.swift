@@ -57,7 +57,7 @@ enum AddressStep {
         hostLabels.reserveCapacity(hostAddresses.count)
         for address in hostAddresses {
             guard let label = address.label else { continue }
-            hostLabels[AddressDriver.subject(device: address.interface, cidr: address.cidr)] = label
+            hostLabels[AddressDriver.subject(of: address)] = label
         }
         let subjects = entries.map { AddressDriver.subject(device: $0.device, cidr: $0.cidr) }
         // The label the previous generation gave a subject, where the pattern still fits it.
