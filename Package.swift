@@ -25,6 +25,8 @@ let package = Package(
         .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
         // zlib's inflate, seen only by NodeModel (gzip-compressed cloud-init user-data).
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // syslog(3) behind a plain C function, seen only by the command line (SystemLog).
+        .systemLibrary(name: "CSyslog"),
         .target(name: "HostAccess", dependencies: ["CNetlink"], swiftSettings: strictImports),
         // The release version and the commit it was built from (`lvs-node --version`).
         .plugin(name: "BuildCommit", capability: .buildTool()),
@@ -37,7 +39,7 @@ let package = Package(
         .target(name: "LVSNode", dependencies: ["Engine", "Steps", "NodeModel", "HostAccess", "Render"], swiftSettings: strictImports),
         .executableTarget(
             name: "lvs-node",
-            dependencies: ["LVSNode", "BuildInfo", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["LVSNode", "BuildInfo", "CSyslog", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strictImports
         ),
         .target(name: "TestSupport", dependencies: ["Engine", "HostAccess"], path: "Tests/TestSupport"),

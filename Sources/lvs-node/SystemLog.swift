@@ -1,3 +1,4 @@
+import CSyslog
 import Glibc
 
 /// One line in the system log (syslog(3), so journald too, as identifier `lvs-node`) for every run
@@ -32,8 +33,6 @@ enum SystemLog {
             openlog(identifier, LOG_PID, LOG_DAEMON)
             opened = true
         }
-        message.withCString { text in
-            withVaList([text]) { vsyslog(priority, "%s", $0) }
-        }
+        message.withCString { lvs_node_syslog(priority, $0) }
     }
 }
