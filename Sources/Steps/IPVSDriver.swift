@@ -94,6 +94,11 @@ public final class IPVSDriver: Driver {
         return text
     }
 
+    /// Whether two real servers' states read the same (what `state(_:)` writes of them).
+    static func sameState(_ a: IPVSDestination, _ b: IPVSDestination) -> Bool {
+        a.forwarding == b.forwarding && a.weight == b.weight && a.upperThreshold == b.upperThreshold && a.lowerThreshold == b.lowerThreshold
+    }
+
     public static func state(_ timeouts: IPVSTimeouts) -> String {
         "tcp \(timeouts.tcp) tcpfin \(timeouts.tcpFin) udp \(timeouts.udp)"
     }
@@ -137,9 +142,27 @@ public final class IPVSDriver: Driver {
                 serviceTexts[service.key] = service.key.text
                 states[Self.subject(service.key)] = Self.state(service)
             }
+            // The dumps come service by service, and most real servers have the state of the one
+            // before: both texts are reused while they last (a read of the table makes one of each
+            // for every real server otherwise).
+            var last: (service: IPVSServiceKey, text: String)?
+            var lastState: (destination: IPVSDestination, text: String)?
             for destination in try control.destinations() {
-                let serviceText = serviceTexts[destination.service] ?? destination.service.text
-                states[Self.subject(destination, serviceText: serviceText)] = Self.state(destination)
+                let serviceText: String
+                if let last, last.service == destination.service {
+                    serviceText = last.text
+                } else {
+                    serviceText = serviceTexts[destination.service] ?? destination.service.text
+                    last = (destination.service, serviceText)
+                }
+                let state: String
+                if let lastState, Self.sameState(lastState.destination, destination) {
+                    state = lastState.text
+                } else {
+                    state = Self.state(destination)
+                    lastState = (destination, state)
+                }
+                states[Self.subject(destination, serviceText: serviceText)] = state
             }
         }
         if subjects.contains(Self.timeoutsSubject) {
