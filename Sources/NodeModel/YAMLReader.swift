@@ -1,4 +1,5 @@
 import CYAML
+import Glibc
 
 /// Builds a `YAMLValue` from libyaml's events, in time and memory linear in the input: an anchor or
 /// alias is refused at the first one (a 1 KB "billion laughs" document expands to gigabytes), a
@@ -76,10 +77,11 @@ enum YAMLReader {
             case YAML_SCALAR_EVENT:
                 try refuseAnchor(event.data.scalar.anchor, line)
                 let scalar = event.data.scalar
-                let text = String(decoding: UnsafeBufferPointer(start: scalar.value, count: scalar.length), as: UTF8.self)
-                if text.utf8.contains(0) {
+                // memchr on libyaml's bytes: walking each value's UTF8View was 8 M instructions of a large spec.
+                if scalar.length > 0, memchr(scalar.value, 0, scalar.length) != nil {
                     throw SpecError(location(line), "this value holds a NUL character (\\0), which no setting may contain; remove it")
                 }
+                let text = String(decoding: UnsafeBufferPointer(start: scalar.value, count: scalar.length), as: UTF8.self)
                 // A plain (unquoted) ~ or null is YAML's null; anything else is kept as written.
                 let isNull = scalar.style == YAML_PLAIN_SCALAR_STYLE && scalar.length <= 4
                     && (text.isEmpty || text == "~" || text == "null" || text == "Null" || text == "NULL")
