@@ -187,7 +187,8 @@ struct DirectorInput {
 
     /// A service's fields, each found in one pass over its mapping: a search of the mapping per
     /// question copied a value or compared keys a dozen times for each of a table's services. Each
-    /// field is kept as its position (-1: absent), so only a field asked for is copied.
+    /// field is kept as its position (-1: absent), so only a field asked for is copied; the keys are
+    /// read apart from their values (reading a pair copied its value).
     /// `map(allowed:)` has refused unknown keys and the reader a key given twice.
     private struct ServiceFields {
         private let pairs: [(key: String, value: YAMLValue)]
@@ -198,8 +199,8 @@ struct DirectorInput {
 
         init(_ pairs: [(key: String, value: YAMLValue)]) {
             self.pairs = pairs
-            for index in pairs.indices {
-                switch pairs[index].key {
+            for (index, key) in pairs.lazy.map(\.key).enumerated() {
+                switch key {
                 case "protocol": protoAt = index
                 case "vip": vipAt = index
                 case "port": portAt = index
@@ -239,8 +240,8 @@ struct DirectorInput {
 
         init(_ pairs: [(key: String, value: YAMLValue)]) {
             self.pairs = pairs
-            for index in pairs.indices {
-                switch pairs[index].key {
+            for (index, key) in pairs.lazy.map(\.key).enumerated() {
+                switch key {
                 case "address": addressAt = index
                 case "port": portAt = index
                 case "forward": forwardAt = index
