@@ -14,14 +14,18 @@ struct DirectorInput {
     mutating func services(_ value: YAMLValue) -> [VirtualService] {
         guard let entries = attempt({ try value.list("services") }) else { return [] }
         var result: [VirtualService] = []
-        var seen: [String: String] = [:]
+        result.reserveCapacity(entries.count)
+        // The index of each service's entry: its location is text worth building only for an error.
+        var seen: [String: Int] = [:]
+        seen.reserveCapacity(entries.count)
         for (index, entry) in entries.enumerated() {
             guard let service = service(entry, "services[\(index)]") else { continue }
-            if let earlier = seen[service.name] {
-                errors.append(SpecError(entry.location, "the service \(service.name) is listed twice (first at \(earlier)); list each service once"))
+            let name = service.name
+            if let earlier = seen[name] {
+                errors.append(SpecError(entry.location, "the service \(name) is listed twice (first at \(entries[earlier].location)); list each service once"))
                 continue
             }
-            seen[service.name] = entry.location
+            seen[name] = index
             result.append(service)
         }
         return result
@@ -32,19 +36,19 @@ struct DirectorInput {
 
     private mutating func service(_ entry: YAMLValue, _ name: @autoclosure () -> String) -> VirtualService? {
         guard let fields = attempt({ try entry.map(name(), allowed: Self.serviceKeys) }) else { return nil }
-        func field(_ key: String) -> YAMLValue? { fields.first { $0.key == key }?.value }
+        let given = ServiceFields(fields)
         let before = errors.count
 
-        let proto = field("protocol").flatMap { choice($0, "\(name()).protocol", ServiceProtocol.self) } ?? .tcp
-        let vip = field("vip").flatMap { unicast($0, "\(name()).vip", what: "a VIP") }
+        let proto = given.proto.flatMap { choice($0, "\(name()).protocol", ServiceProtocol.self) } ?? .tcp
+        let vip = given.vip.flatMap { unicast($0, "\(name()).vip", what: "a VIP") }
         let match: VirtualService.Match
-        if let markValue = field("fwmark") {
+        if let markValue = given.fwmark {
             let mark = number(markValue, "\(name()).fwmark", 1...Int(UInt32.max)) ?? 1
-            if let port = field("port") {
+            if let port = given.port {
                 errors.append(SpecError(port.location, "\(name()): a firewall-mark service has no single port; list the ports it gathers under ports: [80, 88]"))
             }
             var rule: MarkRule?
-            if let portsValue = field("ports") {
+            if let portsValue = given.ports {
                 var ports: [Int] = []
                 let entries: [YAMLValue] = attempt({ try portsValue.list("\(name()).ports") }) ?? []
                 for (index, port) in entries.enumerated() {
@@ -56,7 +60,7 @@ struct DirectorInput {
                     errors.append(SpecError(portsValue.location, "\(name()): marking packets by port needs the vip they are sent to, e.g. vip: 192.0.2.10"))
                 }
                 if Set(ports).count != ports.count { errors.append(SpecError(portsValue.location, "\(name()).ports lists a port twice")) }
-            } else if let vip = field("vip") {
+            } else if let vip = given.vip {
                 errors.append(SpecError(vip.location, "\(name()): a firewall-mark service's vip is used only with ports: […] to mark its packets; give ports too, or leave vip out when the marks are set elsewhere"))
             }
             match = .firewallMark(mark, rule: rule)
@@ -65,11 +69,11 @@ struct DirectorInput {
                 errors.append(SpecError(entry.location, "\(name()) needs a vip and a port (e.g. vip: 192.0.2.10, port: 80) or a fwmark"))
                 return nil
             }
-            if let ports = field("ports") {
+            if let ports = given.ports {
                 errors.append(SpecError(ports.location, "\(name()): ports: […] groups ports under a firewall mark; add fwmark: N, or give one port:"))
             }
-            let persistent = field("persistence") != nil
-            guard let portValue = field("port") else {
+            let persistent = given.hasPersistence
+            guard let portValue = given.port else {
                 errors.append(SpecError(entry.location, "\(name()) needs a port (1-65535; 0 only for a persistent all-ports service)"))
                 return nil
             }
@@ -77,12 +81,12 @@ struct DirectorInput {
             match = .address(proto, vip, port: port)
         }
 
-        let scheduler = field("scheduler").flatMap { text($0, "\(name()).scheduler") } ?? "wlc"
-        if !Self.schedulers.contains(scheduler), let value = field("scheduler") {
+        let scheduler = given.scheduler.flatMap { text($0, "\(name()).scheduler") } ?? "wlc"
+        if !Self.schedulers.contains(scheduler), let value = given.scheduler {
             errors.append(SpecError(value.location, "'\(scheduler)' is not an IPVS scheduler; use one of: \(Self.schedulers.joined(separator: ", "))"))
         }
         var flags: [String] = []
-        if let value = field("flags") {
+        if let value = given.flags {
             let entries: [YAMLValue] = attempt({ try value.list("\(name()).flags") }) ?? []
             for (index, item) in entries.enumerated() {
                 guard let flag = text(item, "\(name()).flags[\(index)]") else { continue }
@@ -101,10 +105,10 @@ struct DirectorInput {
                 flags.append(flag)
             }
         }
-        let persistence = field("persistence").flatMap { number($0, "\(name()).persistence", 1...Int(Int32.max)) }
+        let persistence = given.persistence.flatMap { number($0, "\(name()).persistence", 1...Int(Int32.max)) }
         let isIPv6 = vip?.family == .v6
         var netmask: String?
-        if let value = field("netmask"), let text = text(value, "\(name()).netmask") {
+        if let value = given.netmask, let text = text(value, "\(name()).netmask") {
             if persistence == nil {
                 errors.append(SpecError(value.location, "\(name()).netmask groups clients for persistence; it needs persistence: SECONDS"))
             } else if isIPv6 ? !(Int(text).map { (1...128).contains($0) } ?? false) : Self.maskLength(text) == nil {
@@ -114,18 +118,25 @@ struct DirectorInput {
                 netmask = text
             }
         }
-        let check = field("check").flatMap { healthCheck($0, "\(name()).check") }
+        let check = given.check.flatMap { healthCheck($0, "\(name()).check") }
 
         var realServers: [RealServer] = []
-        if let value = field("real-servers") {
+        if let value = given.realServers {
             // By address and port, not by their text: a table's worth of strings made only to compare them.
+            // A service's few real servers are compared with those before them (a set and its hashing
+            // cost more); a long list goes through a set, so it stays linear.
             struct Endpoint: Hashable { let address: IPAddress, port: Int }
             var seen = Set<Endpoint>()
             let entries: [YAMLValue] = attempt({ try value.list("\(name()).real-servers") }) ?? []
-            seen.reserveCapacity(entries.count)
+            let searchesEarlier = entries.count <= 16
+            if !searchesEarlier { seen.reserveCapacity(entries.count) }
+            realServers.reserveCapacity(entries.count)
             for (index, item) in entries.enumerated() {
                 guard let server = realServer(item, "\(name()).real-servers[\(index)]", match: match) else { continue }
-                if !seen.insert(Endpoint(address: server.address, port: server.port)).inserted {
+                let listedBefore = searchesEarlier
+                    ? realServers.contains { $0.port == server.port && $0.address == server.address }
+                    : !seen.insert(Endpoint(address: server.address, port: server.port)).inserted
+                if listedBefore {
                     errors.append(SpecError(item.location, "the real server \(server.endpoint) is listed twice in \(name())"))
                     continue
                 }
@@ -138,7 +149,7 @@ struct DirectorInput {
                 realServers.append(server)
             }
         }
-        let health = healthPolicy(field, name(), match: match, realServers: realServers)
+        let health = healthPolicy(given.policy, name(), match: match, realServers: realServers)
         guard errors.count == before else { return nil }
         return VirtualService(match: match, scheduler: scheduler, flags: flags, persistence: persistence, netmask: netmask,
                               realServers: realServers, check: check, health: health)
@@ -148,30 +159,110 @@ struct DirectorInput {
 
     private mutating func realServer(_ entry: YAMLValue, _ name: @autoclosure () -> String, match: VirtualService.Match) -> RealServer? {
         guard let fields = attempt({ try entry.map(name(), allowed: Self.realServerKeys) }) else { return nil }
-        func field(_ key: String) -> YAMLValue? { fields.first { $0.key == key }?.value }
-        guard let addressValue = field("address") else {
+        let given = RealServerFields(fields)
+        guard let addressValue = given.address else {
             errors.append(SpecError(entry.location, "\(name()) needs an address, e.g. {address: 198.51.100.11}"))
             return nil
         }
         guard let address = unicast(addressValue, "\(name()).address", what: "a real server") else { return nil }
-        let forwarding = field("forward").flatMap { choice($0, "\(name()).forward", Forwarding.self) } ?? defaultForwarding
+        let forwarding = given.forward.flatMap { choice($0, "\(name()).forward", Forwarding.self) } ?? defaultForwarding
         var port = 0
         if case .address(_, _, let servicePort) = match { port = servicePort }
-        if let value = field("port"), let given = number(value, "\(name()).port", 0...65535) {
-            if forwarding != .nat && given != port {
+        if let value = given.port, let requested = number(value, "\(name()).port", 0...65535) {
+            if forwarding != .nat && requested != port {
                 errors.append(SpecError(value.location, "\(name()): with \(forwarding.rawValue) forwarding the packet keeps its destination port, so the real server's port must be the service's (\(port)); only nat maps ports"))
             }
-            port = given
+            port = requested
         }
-        let weight = field("weight").flatMap { number($0, "\(name()).weight", 0...65535) } ?? 1
-        let upper = field("upper-threshold").flatMap { number($0, "\(name()).upper-threshold", 0...Int(Int32.max)) } ?? 0
-        let lower = field("lower-threshold").flatMap { number($0, "\(name()).lower-threshold", 0...Int(Int32.max)) } ?? 0
-        if upper > 0 && lower > upper, let value = field("lower-threshold") {
+        let weight = given.weight.flatMap { number($0, "\(name()).weight", 0...65535) } ?? 1
+        let upper = given.upperThreshold.flatMap { number($0, "\(name()).upper-threshold", 0...Int(Int32.max)) } ?? 0
+        let lower = given.lowerThreshold.flatMap { number($0, "\(name()).lower-threshold", 0...Int(Int32.max)) } ?? 0
+        if upper > 0 && lower > upper, let value = given.lowerThreshold {
             errors.append(SpecError(value.location, "\(name()): the lower threshold \(lower) is above the upper threshold \(upper)"))
         }
-        let check = field("check").flatMap { healthCheck($0, "\(name()).check") }
+        let check = given.check.flatMap { healthCheck($0, "\(name()).check") }
         return RealServer(address: address, port: port, forwarding: forwarding, weight: weight, upperThreshold: upper,
                           lowerThreshold: lower, check: check)
+    }
+
+    /// A service's fields, each found in one pass over its mapping: a search of the mapping per
+    /// question copied a value or compared keys a dozen times for each of a table's services. Each
+    /// field is kept as its position (-1: absent), so only a field asked for is copied; the keys are
+    /// read apart from their values (reading a pair copied its value).
+    /// `map(allowed:)` has refused unknown keys and the reader a key given twice.
+    private struct ServiceFields {
+        private let pairs: [(key: String, value: YAMLValue)]
+        private var protoAt = -1, vipAt = -1, portAt = -1, fwmarkAt = -1, portsAt = -1, schedulerAt = -1, flagsAt = -1,
+                    persistenceAt = -1, netmaskAt = -1, checkAt = -1, realServersAt = -1
+        /// The health policy's keys (`healthPolicyKeys`), rarely given: searched when asked for.
+        private(set) var policy: [(key: String, value: YAMLValue)] = []
+
+        init(_ pairs: [(key: String, value: YAMLValue)]) {
+            self.pairs = pairs
+            for (index, key) in pairs.lazy.map(\.key).enumerated() {
+                switch key {
+                case "protocol": protoAt = index
+                case "vip": vipAt = index
+                case "port": portAt = index
+                case "fwmark": fwmarkAt = index
+                case "ports": portsAt = index
+                case "scheduler": schedulerAt = index
+                case "flags": flagsAt = index
+                case "persistence": persistenceAt = index
+                case "netmask": netmaskAt = index
+                case "check": checkAt = index
+                case "real-servers": realServersAt = index
+                default: policy.append(pairs[index])
+                }
+            }
+        }
+
+        var proto: YAMLValue? { value(protoAt) }
+        var vip: YAMLValue? { value(vipAt) }
+        var port: YAMLValue? { value(portAt) }
+        var fwmark: YAMLValue? { value(fwmarkAt) }
+        var ports: YAMLValue? { value(portsAt) }
+        var scheduler: YAMLValue? { value(schedulerAt) }
+        var flags: YAMLValue? { value(flagsAt) }
+        var persistence: YAMLValue? { value(persistenceAt) }
+        var hasPersistence: Bool { persistenceAt >= 0 }
+        var netmask: YAMLValue? { value(netmaskAt) }
+        var check: YAMLValue? { value(checkAt) }
+        var realServers: YAMLValue? { value(realServersAt) }
+
+        private func value(_ index: Int) -> YAMLValue? { index < 0 ? nil : pairs[index].value }
+    }
+
+    /// A real server's fields in one pass, as for a service: a table has ten thousand of them.
+    private struct RealServerFields {
+        private let pairs: [(key: String, value: YAMLValue)]
+        private var addressAt = -1, portAt = -1, forwardAt = -1, weightAt = -1, upperAt = -1, lowerAt = -1, checkAt = -1
+
+        init(_ pairs: [(key: String, value: YAMLValue)]) {
+            self.pairs = pairs
+            for (index, key) in pairs.lazy.map(\.key).enumerated() {
+                switch key {
+                case "address": addressAt = index
+                case "port": portAt = index
+                case "forward": forwardAt = index
+                case "weight": weightAt = index
+                case "upper-threshold": upperAt = index
+                case "lower-threshold": lowerAt = index
+                case "check": checkAt = index
+                default: break
+                }
+            }
+        }
+
+        var address: YAMLValue? { value(addressAt) }
+        var port: YAMLValue? { value(portAt) }
+        var forward: YAMLValue? { value(forwardAt) }
+        var weight: YAMLValue? { value(weightAt) }
+        var upperThreshold: YAMLValue? { value(upperAt) }
+        var lowerThreshold: YAMLValue? { value(lowerAt) }
+        var check: YAMLValue? { value(checkAt) }
+
+        private func value(_ index: Int) -> YAMLValue? { index < 0 ? nil : pairs[index].value }
     }
 
     private mutating func healthCheck(_ value: YAMLValue, _ name: @autoclosure () -> String) -> HealthCheck? {

@@ -3,12 +3,16 @@
 extension DirectorInput {
     static let healthPolicyKeys = ["alpha", "inhibit-on-failure", "quorum", "hysteresis", "sorry-server"]
 
-    mutating func healthPolicy(_ field: (String) -> YAMLValue?, _ name: String, match: VirtualService.Match,
-                               realServers: [RealServer]) -> HealthPolicy {
+    /// `fields`: the service's entries with these keys (most services have none); `name` is built only for an error.
+    mutating func healthPolicy(_ fields: [(key: String, value: YAMLValue)], _ name: @autoclosure () -> String,
+                               match: VirtualService.Match, realServers: [RealServer]) -> HealthPolicy {
         var policy = HealthPolicy()
+        guard !fields.isEmpty else { return policy }
+        func field(_ key: String) -> YAMLValue? { fields.first { $0.key == key }?.value }
+        let name = name()
+        let quorumValue = field("quorum")
         if let value = field("alpha"), let flag = flag(value, "\(name).alpha") { policy.alpha = flag }
         if let value = field("inhibit-on-failure"), let flag = flag(value, "\(name).inhibit-on-failure") { policy.inhibitOnFailure = flag }
-        let quorumValue = field("quorum")
         if let quorumValue, let quorum = number(quorumValue, "\(name).quorum", 1...Int(UInt32.max)) { policy.quorum = quorum }
         if let value = field("hysteresis"), let hysteresis = number(value, "\(name).hysteresis", 0...Int(UInt32.max)) {
             if hysteresis >= policy.quorum {
