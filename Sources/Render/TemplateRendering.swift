@@ -79,9 +79,12 @@ struct TemplateRendering {
 
     private static func child(_ name: String, of object: Any) -> Any? {
         if let keyed = object as? [String: Any] { return unwrapped(keyed[name]) }
-        // Text, numbers and flags have no named parts; nor have lists (a Mirror of one has no labels).
+        // Text, numbers, flags and collections have no named parts (a collection's Mirror, asked for
+        // its children, would walk every element to find no label).
         if object is String || object is Bool || object is Int { return nil }
-        guard let field = Mirror(reflecting: object).children.first(where: { $0.label == name }) else { return nil }
+        let mirror = Mirror(reflecting: object)
+        if mirror.displayStyle == .collection || mirror.displayStyle == .dictionary || mirror.displayStyle == .set { return nil }
+        guard let field = mirror.children.first(where: { $0.label == name }) else { return nil }
         return unwrapped(field.value)
     }
 
