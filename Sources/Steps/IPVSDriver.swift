@@ -99,6 +99,20 @@ public final class IPVSDriver: Driver {
         a.forwarding == b.forwarding && a.weight == b.weight && a.upperThreshold == b.upperThreshold && a.lowerThreshold == b.lowerThreshold
     }
 
+    /// Real servers' state texts (`dr weight 1`), one made for a run of servers with the same settings
+    /// and shared: a table's servers mostly have them, and both the step and the read of the table
+    /// otherwise wrote ten thousand of the same short text.
+    struct StateTexts {
+        private var last: (destination: IPVSDestination, text: String)?
+
+        mutating func state(_ destination: IPVSDestination) -> String {
+            if let last, IPVSDriver.sameState(last.destination, destination) { return last.text }
+            let text = IPVSDriver.state(destination)
+            last = (destination, text)
+            return text
+        }
+    }
+
     public static func state(_ timeouts: IPVSTimeouts) -> String {
         "tcp \(timeouts.tcp) tcpfin \(timeouts.tcpFin) udp \(timeouts.udp)"
     }
@@ -146,7 +160,7 @@ public final class IPVSDriver: Driver {
             // before: both texts are reused while they last (a read of the table makes one of each
             // for every real server otherwise).
             var last: (service: IPVSServiceKey, text: String)?
-            var lastState: (destination: IPVSDestination, text: String)?
+            var stateTexts = StateTexts()
             for destination in try control.destinations() {
                 let serviceText: String
                 if let last, last.service == destination.service {
@@ -155,14 +169,7 @@ public final class IPVSDriver: Driver {
                     serviceText = serviceTexts[destination.service] ?? destination.service.text
                     last = (destination.service, serviceText)
                 }
-                let state: String
-                if let lastState, Self.sameState(lastState.destination, destination) {
-                    state = lastState.text
-                } else {
-                    state = Self.state(destination)
-                    lastState = (destination, state)
-                }
-                states[Self.subject(destination, serviceText: serviceText)] = state
+                states[Self.subject(destination, serviceText: serviceText)] = stateTexts.state(destination)
             }
         }
         if subjects.contains(Self.timeoutsSubject) {

@@ -27,7 +27,7 @@ enum IPVSStep {
         wanted.reserveCapacity(ipvs.services.count)
         // Each scheduler is looked for once (a file-system lookup), not once for each of a thousand services.
         var loadable = Set<String>()
-        var states = DestinationStates()
+        var states = IPVSDriver.StateTexts()
         for service in ipvs.services {
             if !loadable.contains(service.scheduler) {
                 guard control.canLoadScheduler(service.scheduler) else {
@@ -57,20 +57,6 @@ enum IPVSStep {
         }
         if let timeouts = ipvs.timeouts { desired.append(try Self.timeouts(timeouts, control)) }
         return DesiredStep(name: step.name, kind: IPVSDriver.kindName, desired: desired)
-    }
-
-    /// A real server's state text (`dr weight 1`), made once for a run of servers that hold the same
-    /// settings (a table's servers mostly do) and shared, as the driver's read of the table does:
-    /// ten thousand of the same short text were a quarter of building the step.
-    struct DestinationStates {
-        private var last: (destination: IPVSDestination, text: String)?
-
-        mutating func state(_ destination: IPVSDestination) -> String {
-            if let last, IPVSDriver.sameState(last.destination, destination) { return last.text }
-            let text = IPVSDriver.state(destination)
-            last = (destination, text)
-            return text
-        }
     }
 
     /// The spec's timeouts; 0 keeps the kernel's value, as `ipvsadm --set` does.
