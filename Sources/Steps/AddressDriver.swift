@@ -11,26 +11,18 @@ public final class AddressDriver: Driver {
 
     public init(_ control: AddressControl) { self.control = control }
 
-    /// In one allocation: made for every VIP and every address on the host, every run.
-    public static func subject(device: String, cidr: String) -> String {
-        var device = device, cidr = cidr
-        return device.withUTF8 { name in
-            cidr.withUTF8 { cidr in
-                String(unsafeUninitializedCapacity: name.count + 1 + cidr.count) { out in
-                    _ = out.initialize(fromContentsOf: name)
-                    out[name.count] = UInt8(ascii: " ")
-                    _ = UnsafeMutableBufferPointer(rebasing: out[(name.count + 1)...]).initialize(fromContentsOf: cidr)
-                    return name.count + 1 + cidr.count
-                }
-            }
-        }
-    }
+    /// `DEVICE CIDR`, in one allocation: made for every VIP and every address on the host, every run.
+    public static func subject(device: String, cidr: String) -> String { subject(device, cidr, prefix: nil) }
 
     /// The subject of an address on the host (`lo 198.18.0.1/32`), without its cidr text made first.
     static func subject(of address: InterfaceAddress) -> String {
-        var device = address.interface, text = address.address
-        let prefix = address.prefixLength
-        guard (0...128).contains(prefix) else { return subject(device: device, cidr: address.cidr) }
+        guard (0...128).contains(address.prefixLength) else { return subject(device: address.interface, cidr: address.cidr) }
+        return subject(address.interface, address.address, prefix: address.prefixLength)
+    }
+
+    /// `device text`, then `/prefix` when one is given (0-128).
+    private static func subject(_ device: String, _ text: String, prefix: Int?) -> String {
+        var device = device, text = text
         return device.withUTF8 { name in
             text.withUTF8 { text in
                 String(unsafeUninitializedCapacity: name.count + 1 + text.count + 4) { out in
@@ -39,6 +31,7 @@ public final class AddressDriver: Driver {
                     var count = name.count + 1
                     _ = UnsafeMutableBufferPointer(rebasing: out[count...]).initialize(fromContentsOf: text)
                     count += text.count
+                    guard let prefix else { return count }
                     out[count] = UInt8(ascii: "/")
                     count += 1
                     if prefix >= 100 { out[count] = 48 + UInt8(prefix / 100); count += 1 }
